@@ -1,0 +1,274 @@
+/*
+ * HTML5 character references as the HTML tokenizer decodes them inside an
+ * attribute value, and UTF-8 validation.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+typedef struct {
+    const char *name; /* without the '&'; ends with ';' when the name does */
+    unsigned char name_len;
+    const char *value; /* UTF-8 */
+    unsigned char value_len;
+} entity;
+
+static const entity entities[] = {
+#include "entities.inc"
+};
+
+#define N_ENTITIES (sizeof(entities) / sizeof(entities[0]))
+
+/* Windows-1252 mapping of numeric references 0x80..0x9F (0 = keep the value). */
+static const unsigned short cp1252[32] = {
+    0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178,
+};
+
+static int is_alnum(unsigned char c)
+{
+    return (unsigned)(c - '0') < 10u || (unsigned)((c | 0x20) - 'a') < 26u;
+}
+
+static int hexval(unsigned char c)
+{
+    if ((unsigned)(c - '0') < 10u) {
+        return c - '0';
+    }
+    c |= 0x20;
+    if ((unsigned)(c - 'a') < 6u) {
+        return c - 'a' + 10;
+    }
+    return -1;
+}
+
+static const entity *lookup(const char *name, size_t len)
+{
+    size_t lo = 0, hi = N_ENTITIES;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const entity *e = &entities[mid];
+        size_t m = len < e->name_len ? len : e->name_len;
+        int c = memcmp(name, e->name, m);
+        if (c == 0) {
+            c = (len > e->name_len) - (len < e->name_len);
+        }
+        if (c == 0) {
+            return e;
+        }
+        if (c < 0) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    return NULL;
+}
+
+static size_t utf8_put(unsigned char *o, unsigned long cp)
+{
+    if (cp < 0x80) {
+        o[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (unsigned char)(0xC0 | (cp >> 6));
+        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (unsigned char)(0xE0 | (cp >> 12));
+        o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (unsigned char)(0xF0 | (cp >> 18));
+    o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/*
+ * Matches a character reference at s[0] == '&'. Returns the number of input
+ * bytes it covers (0: the '&' is literal) and writes its UTF-8 value to val
+ * (at most 6 bytes), with its length in *vlen.
+ */
+static size_t match_ref(const unsigned char *s, size_t n, unsigned char *val, size_t *vlen)
+{
+    if (n < 2) {
+        return 0;
+    }
+    if (s[1] == '#') {
+        size_t i = 2;
+        int hex = 0;
+        if (i < n && (s[i] | 0x20) == 'x') {
+            hex = 1;
+            i++;
+        }
+        size_t d0 = i;
+        unsigned long cp = 0;
+        while (i < n) {
+            int v = hex ? hexval(s[i]) : ((unsigned)(s[i] - '0') < 10u ? s[i] - '0' : -1);
+            if (v < 0) {
+                break;
+            }
+            cp = cp * (hex ? 16 : 10) + (unsigned long)v;
+            if (cp > 0x10FFFF) {
+                cp = 0x110000; /* saturate: the result is U+FFFD either way */
+            }
+            i++;
+        }
+        if (i == d0) {
+            return 0;
+        }
+        if (i < n && s[i] == ';') {
+            i++;
+        }
+        if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+            cp = 0xFFFD;
+        } else if (cp >= 0x80 && cp <= 0x9F && cp1252[cp - 0x80] != 0) {
+            cp = cp1252[cp - 0x80];
+        }
+        *vlen = utf8_put(val, cp);
+        return i;
+    }
+    size_t k = 0;
+    while (1 + k < n && k < 32 && is_alnum(s[1 + k])) {
+        k++;
+    }
+    if (k == 0) {
+        return 0;
+    }
+    const entity *e = NULL;
+    if (1 + k < n && s[1 + k] == ';') {
+        e = lookup((const char *)s + 1, k + 1);
+        if (e != NULL) {
+            memcpy(val, e->value, e->value_len);
+            *vlen = e->value_len;
+            return k + 2;
+        }
+    }
+    /* Legacy names without ';' are at most 6 letters. */
+    for (size_t l = k < 6 ? k : 6; l >= 2; l--) {
+        e = lookup((const char *)s + 1, l);
+        if (e != NULL) {
+            /* In an attribute value, "&name" followed by '=' or an
+             * alphanumeric stays as it is (so "&region=" is not "®ion="). */
+            if (1 + l < n && (s[1 + l] == '=' || is_alnum(s[1 + l]))) {
+                return 0;
+            }
+            memcpy(val, e->value, e->value_len);
+            *vlen = e->value_len;
+            return l + 1;
+        }
+    }
+    return 0;
+}
+
+size_t pptap__html_ref_len(const char *s, size_t n)
+{
+    unsigned char val[8];
+    size_t vlen;
+    return match_ref((const unsigned char *)s, n, val, &vlen);
+}
+
+int pptap__html_unescape(char *buf, size_t *len, size_t cap)
+{
+    unsigned char *b = (unsigned char *)buf;
+    size_t n = *len;
+    unsigned char val[8];
+    size_t vlen;
+
+    /* Only two references ("&nGt;", "&nLt;") are longer decoded than
+     * encoded, by one byte each. Count them and shift the text right so the
+     * forward pass below never overtakes its reader. */
+    size_t grow = 0;
+    const unsigned char *p = b, *end = b + n;
+    while ((p = memchr(p, '&', (size_t)(end - p))) != NULL) {
+        size_t r = match_ref(p, (size_t)(end - p), val, &vlen);
+        if (r == 0) {
+            p++;
+            continue;
+        }
+        if (vlen > r) {
+            grow += vlen - r;
+        }
+        p += r;
+    }
+    if (n + grow > cap) {
+        *len = n + grow;
+        return PPTAP_EBUFS;
+    }
+    size_t rd = 0, w = 0;
+    if (grow > 0) {
+        memmove(b + grow, b, n);
+        rd = grow;
+        n += grow;
+    }
+    while (rd < n) {
+        unsigned char *amp = memchr(b + rd, '&', n - rd);
+        size_t stop = amp ? (size_t)(amp - b) : n;
+        if (w != rd) {
+            memmove(b + w, b + rd, stop - rd);
+        }
+        w += stop - rd;
+        rd = stop;
+        if (amp == NULL) {
+            break;
+        }
+        size_t r = match_ref(b + rd, n - rd, val, &vlen);
+        if (r == 0) {
+            b[w++] = '&';
+            rd++;
+            continue;
+        }
+        memcpy(b + w, val, vlen);
+        w += vlen;
+        rd += r;
+    }
+    *len = w;
+    return 0;
+}
+
+int pptap__utf8_valid(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t need;
+        unsigned long cp;
+        if (c >= 0xC2 && c <= 0xDF) {
+            need = 1;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            need = 2;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            need = 3;
+            cp = c & 0x07;
+        } else {
+            return 0;
+        }
+        if (n - i <= need) {
+            return 0;
+        }
+        for (size_t k = 1; k <= need; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) {
+                return 0;
+            }
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if ((need == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+            (need == 3 && (cp < 0x10000 || cp > 0x10FFFF))) {
+            return 0;
+        }
+        i += need + 1;
+    }
+    return 1;
+}

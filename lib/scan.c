@@ -1,0 +1,785 @@
+/*
+ * Scanner: finds URL Defense links in text of any size (plain text, HTML,
+ * quoted-printable mail) and lists them or rewrites the text with the links
+ * decoded. Memory is fixed at creation: a window of the stream plus scratch
+ * buffers for one link.
+ *
+ * Candidates are found by a case-insensitive search for "urldefense"; each
+ * one is grown backwards to its scheme (or to an enclosing SafeLinks URL)
+ * and forwards by the grammar of its version, reading through HTML character
+ * references, quoted-printable soft breaks and escapes, zero-width
+ * characters, and the white space RFC 3986 allows inside <…>.
+ */
+#include <string.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include <pptap/urldefense.h>
+
+#include "internal.h"
+
+#define BLOCK (256u * 1024u)
+#define LOOKBACK 512u /* bytes kept before a candidate: scheme, SafeLinks prefix */
+#define MAX_LINK PPTAP_SCAN_MAX_LINK
+#define MAX_LAYERS 4
+
+struct pptap_scanner {
+    pptap_scan_opts o;
+    unsigned char *buf;
+    size_t len, cap;
+    size_t scan;    /* next position to search for a candidate */
+    size_t emitted; /* rewrite: bytes of buf already written out */
+    uint64_t base;  /* stream offset of buf[0] */
+    unsigned char *norm;
+    size_t norm_len;
+    unsigned char *dec[2];
+    size_t dec_cap;
+    unsigned char *esc;
+    size_t esc_cap;
+    uint64_t links, failed;
+    int qp_seen;
+    int finished;
+    int stopped;
+};
+
+static inline unsigned char lower(unsigned char c)
+{
+    return (unsigned)(c - 'A') < 26u ? (unsigned char)(c | 0x20) : c;
+}
+
+static int ieq(const unsigned char *s, const char *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (lower(s[i]) != (unsigned char)w[i]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int hexval(unsigned char c)
+{
+    if ((unsigned)(c - '0') < 10u) {
+        return c - '0';
+    }
+    c |= 0x20;
+    if ((unsigned)(c - 'a') < 6u) {
+        return c - 'a' + 10;
+    }
+    return -1;
+}
+
+/* Position of the next case-insensitive "urldefense" in s[from..n), or n. */
+static size_t find_candidate(const unsigned char *s, size_t from, size_t n)
+{
+    size_t i = from;
+    if (n < 10) {
+        return n;
+    }
+#if defined(__SSE2__)
+    const __m128i fold = _mm_set1_epi8(0x20);
+    const __m128i first = _mm_set1_epi8('u');
+    const __m128i last = _mm_set1_epi8('e');
+    while (i + 9 + 16 <= n) {
+        __m128i a = _mm_or_si128(_mm_loadu_si128((const __m128i *)(s + i)), fold);
+        __m128i b = _mm_or_si128(_mm_loadu_si128((const __m128i *)(s + i + 9)), fold);
+        unsigned mask = (unsigned)_mm_movemask_epi8(
+            _mm_and_si128(_mm_cmpeq_epi8(a, first), _mm_cmpeq_epi8(b, last)));
+        while (mask != 0) {
+            unsigned bit = (unsigned)__builtin_ctz(mask);
+            if (ieq(s + i + bit + 1, "rldefens", 8)) {
+                return i + bit;
+            }
+            mask &= mask - 1;
+        }
+        i += 16;
+    }
+#endif
+    for (; i + 10 <= n; i++) {
+        if ((s[i] | 0x20) == 'u' && ieq(s + i, "urldefense", 10)) {
+            return i;
+        }
+    }
+    return n;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Logical reader over the raw bytes of a link */
+
+typedef struct {
+    const unsigned char *s;
+    size_t i, n;
+    int qp;         /* decode =XX and soft breaks */
+    int softbreaks; /* accept soft breaks even without qp (v3 before '$') */
+    int angle;      /* skip white space (inside <…>) */
+    int saw_soft;   /* a soft break was read */
+    unsigned char pend[8];
+    size_t npend, ipend;
+} reader;
+
+static int zero_width_at(const unsigned char *s, size_t n)
+{
+    if (n >= 3 && s[0] == 0xE2 && s[1] == 0x80 && (s[2] >= 0x8B && s[2] <= 0x8D)) {
+        return 3;
+    }
+    if (n >= 3 && s[0] == 0xE2 && s[1] == 0x81 && s[2] == 0xA0) {
+        return 3;
+    }
+    if (n >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF) {
+        return 3;
+    }
+    if (n >= 2 && s[0] == 0xC2 && s[1] == 0xAD) {
+        return 2;
+    }
+    return 0;
+}
+
+/* Returns the next logical byte, or -1 at the end of the window. */
+static int rd_next(reader *r)
+{
+    if (r->ipend < r->npend) {
+        return r->pend[r->ipend++];
+    }
+    while (r->i < r->n) {
+        const unsigned char *s = r->s;
+        unsigned char c = s[r->i];
+        if (c == '=' && (r->qp || r->softbreaks)) {
+            size_t k = r->i + 1;
+            if (k < r->n && s[k] == '\r') {
+                k++;
+            }
+            if (k < r->n && s[k] == '\n') {
+                r->i = k + 1;
+                r->saw_soft = 1;
+                continue;
+            }
+            int h1, h2;
+            if (r->qp && r->i + 2 < r->n && (h1 = hexval(s[r->i + 1])) >= 0 &&
+                (h2 = hexval(s[r->i + 2])) >= 0) {
+                r->i += 3;
+                return h1 << 4 | h2;
+            }
+        }
+        if (r->angle && (c == ' ' || c == '\t' || c == '\r' || c == '\n')) {
+            r->i++;
+            continue;
+        }
+        if (c >= 0xC2) {
+            int z = zero_width_at(s + r->i, r->n - r->i);
+            if (z > 0) {
+                r->i += (size_t)z;
+                continue;
+            }
+        }
+        if (c == '&') {
+            size_t m = pptap__html_ref_len((const char *)s + r->i, r->n - r->i);
+            if (m > 0) {
+                /* Decode the reference by unescaping a copy of it. */
+                unsigned char tmp[48];
+                size_t tl = m < sizeof(tmp) - 8 ? m : sizeof(tmp) - 8;
+                memcpy(tmp, s + r->i, tl);
+                if (tl == m && pptap__html_unescape((char *)tmp, &tl, sizeof(tmp)) == 0 && tl > 0 &&
+                    tl <= sizeof(r->pend)) {
+                    r->i += m;
+                    memcpy(r->pend, tmp, tl);
+                    r->npend = tl;
+                    r->ipend = 1;
+                    return r->pend[0];
+                }
+            }
+        }
+        r->i++;
+        return c;
+    }
+    return -1;
+}
+
+/* ------------------------------------------------------------------------- */
+
+static int is_alnum(int c)
+{
+    return (unsigned)(c - '0') < 10u || (unsigned)((c | 0x20) - 'a') < 26u;
+}
+
+static int v3_url_char(int c)
+{
+    return is_alnum(c) || (c > 0 && c < 0x80 && strchr("-._~!$&'(),;=:@/?*%+#", c) != NULL);
+}
+
+static int v12_char(int c)
+{
+    return is_alnum(c) || (c > 0 && c < 0x80 && strchr("._~-%:/?=&+,;@", c) != NULL);
+}
+
+static int b64_char(int c)
+{
+    return is_alnum(c) || c == '-' || c == '_' || c == '=';
+}
+
+enum { EXT_OK = 0, EXT_MORE = 1 };
+
+/*
+ * Reads the link starting at raw position st of the window [0, n), the
+ * scheme's "urldefense" at c. Fills s->norm, sets *end. Returns EXT_MORE when
+ * the window ends before the link does and more input may come.
+ */
+static int read_link(pptap_scanner *s, size_t st, size_t n, pptap_scan_context ctx, int qp,
+                     int *qp_used, size_t *end)
+{
+    reader r = {s->buf, st, n, qp, 0, ctx == PPTAP_SCAN_CTX_ANGLE, 0, {0}, 0, 0};
+    int term = -1;
+    if (ctx == PPTAP_SCAN_CTX_ATTR_DQ) {
+        term = '"';
+    } else if (ctx == PPTAP_SCAN_CTX_ATTR_SQ) {
+        term = '\'';
+    } else if (ctx == PPTAP_SCAN_CTX_ANGLE) {
+        term = '>';
+    }
+    size_t limit = n - st > MAX_LINK ? st + MAX_LINK : n;
+    r.n = limit;
+    size_t nl = 0;
+    int version = 0;
+    int phase = 0; /* v3: 0 url, 1 enc, 2 tracking; v1/v2: 0 */
+    size_t last_good = st;
+    size_t last_good_norm = 0;
+    int slashes = 0;
+    int done = 0;
+    /* Scheme and host up to "/vD/" are read with the same reader. */
+    while (!done) {
+        size_t at = r.i;
+        int from_pend = r.ipend < r.npend;
+        int c = rd_next(&r);
+        if (c < 0) {
+            break;
+        }
+        if (!from_pend && c == term && s->buf[at] == (unsigned char)term) {
+            r.i = at;
+            break;
+        }
+        if (version == 0) {
+            /* Still in "scheme://host/vD/". */
+            if (c == '/') {
+                slashes++;
+                if (slashes == 4) {
+                    version = nl >= 2 ? s->norm[nl - 1] - '0' : 0;
+                    if (version == 3) {
+                        r.softbreaks = !(s->o.flags & PPTAP_SCAN_NO_QP);
+                    }
+                    if (version < 1 || version > 3) {
+                        version = 9;
+                    }
+                }
+            } else if (c <= ' ' || c >= 0x7F || c == '"' || c == '<' || c == '>') {
+                r.i = at;
+                break;
+            }
+            s->norm[nl++] = (unsigned char)c;
+            last_good = r.i;
+            last_good_norm = nl;
+            continue;
+        }
+        if (version == 3) {
+            if (phase == 0) {
+                if (!v3_url_char(c)) {
+                    r.i = at;
+                    break;
+                }
+                s->norm[nl++] = (unsigned char)c;
+                if (c == ';' && nl >= 3 && s->norm[nl - 2] == '_' && s->norm[nl - 3] == '_') {
+                    phase = 1;
+                }
+            } else if (phase == 1) {
+                if (c == '!') {
+                    phase = 2;
+                } else if (!b64_char(c)) {
+                    r.i = at;
+                    break;
+                }
+                s->norm[nl++] = (unsigned char)c;
+            } else {
+                if (c == '$') {
+                    s->norm[nl++] = '$';
+                    last_good = r.i;
+                    last_good_norm = nl;
+                    done = 1;
+                    break;
+                }
+                if (!(b64_char(c) && c != '=') && c != '!') {
+                    r.i = at;
+                    break;
+                }
+                s->norm[nl++] = (unsigned char)c;
+            }
+            last_good = r.i;
+            last_good_norm = nl;
+        } else {
+            if (!v12_char(c)) {
+                r.i = at;
+                break;
+            }
+            if (!r.qp && !(s->o.flags & PPTAP_SCAN_NO_QP) && c == '=' && nl >= 1 &&
+                s->norm[nl - 1] == 'u' && r.i + 1 < r.n && s->buf[r.i] == '3' &&
+                (s->buf[r.i + 1] | 0x20) == 'd') {
+                /* "u=3D": the link is quoted-printable. */
+                *qp_used = 1;
+                return read_link(s, st, n, ctx, 1, qp_used, end);
+            }
+            s->norm[nl++] = (unsigned char)c;
+            /* Trailing sentence punctuation is not part of the link. */
+            if (!strchr(".,;:!?", c)) {
+                last_good = r.i;
+                last_good_norm = nl;
+            }
+        }
+        if (nl >= MAX_LINK) {
+            break;
+        }
+    }
+    if (r.saw_soft && !r.qp && !(s->o.flags & PPTAP_SCAN_NO_QP)) {
+        /* A soft break inside a v3 link: read it again as quoted-printable. */
+        *qp_used = 1;
+        return read_link(s, st, n, ctx, 1, qp_used, end);
+    }
+    if (!done && r.i >= r.n && limit == n && !s->finished) {
+        return EXT_MORE;
+    }
+    s->norm_len = last_good_norm;
+    *end = last_good;
+    *qp_used = r.qp;
+    return EXT_OK;
+}
+
+/* Finds the start of the link whose "urldefense" is at c; 0 when none. */
+static int link_start(const unsigned char *b, size_t lo, size_t c, size_t *st, int *safelinks)
+{
+    *safelinks = 0;
+    if (c >= lo + 7 && b[c - 1] == '/' && b[c - 2] == '/' && b[c - 3] == ':') {
+        if (c >= lo + 8 && ieq(b + c - 8, "https", 5)) {
+            *st = c - 8;
+            return 1;
+        }
+        if (ieq(b + c - 7, "http", 4)) {
+            *st = c - 7;
+            return 1;
+        }
+        return 0;
+    }
+    /* SafeLinks: "https://…safelinks.protection.outlook.com/?url=https%3A%2F%2Furldefense…" */
+    if (c >= lo + 6 && ieq(b + c - 6, "%2f%2f", 6)) {
+        size_t k = c - 6;
+        while (k > lo) {
+            unsigned char ch = b[k - 1];
+            if (ch <= ' ' || ch == '"' || ch == '\'' || ch == '<' || ch == '>' || ch >= 0x7F) {
+                break;
+            }
+            k--;
+        }
+        for (size_t p = k; p + 8 < c; p++) {
+            if ((b[p] | 0x20) == 'h' && (ieq(b + p, "https://", 8) || ieq(b + p, "http://", 7))) {
+                /* Must be SafeLinks. */
+                for (size_t q = p; q + 10 < c; q++) {
+                    if ((b[q] | 0x20) == 's' && c - q >= 32 &&
+                        ieq(b + q, "safelinks.protection.outlook.com", 32)) {
+                        *st = p;
+                        *safelinks = 1;
+                        return 1;
+                    }
+                }
+                return 0;
+            }
+        }
+    }
+    return 0;
+}
+
+static pptap_scan_context context_of(const unsigned char *b, size_t lo, size_t st)
+{
+    if (st <= lo) {
+        return PPTAP_SCAN_CTX_TEXT;
+    }
+    switch (b[st - 1]) {
+    case '"':
+        return PPTAP_SCAN_CTX_ATTR_DQ;
+    case '\'':
+        return PPTAP_SCAN_CTX_ATTR_SQ;
+    case '<':
+        return PPTAP_SCAN_CTX_ANGLE;
+    case '=':
+        return PPTAP_SCAN_CTX_ATTR_BARE;
+    default:
+        return PPTAP_SCAN_CTX_TEXT;
+    }
+}
+
+/* Reads a SafeLinks URL from st: extent and its percent-decoded url= value. */
+static int read_safelinks(pptap_scanner *s, size_t st, size_t n, pptap_scan_context ctx,
+                          size_t *end)
+{
+    size_t limit = n - st > MAX_LINK ? st + MAX_LINK : n;
+    size_t i = st;
+    while (i < limit) {
+        unsigned char ch = s->buf[i];
+        if (ch <= ' ' || ch == '"' || ch == '\'' || ch == '<' || ch == '>' || ch >= 0x7F) {
+            break;
+        }
+        i++;
+    }
+    if (i == limit && limit == n && !s->finished) {
+        return EXT_MORE;
+    }
+    while (i > st && strchr(".,;:!?)", s->buf[i - 1])) {
+        i--;
+    }
+    (void)ctx;
+    *end = i;
+    /* The url= parameter, entities (&amp;) undone, then percent-decoded. */
+    const unsigned char *b = s->buf;
+    size_t p = st;
+    size_t nl = 0;
+    for (; p + 4 < i; p++) {
+        if ((b[p] == '?' || b[p] == '&' || b[p] == ';') && ieq(b + p + 1, "url=", 4)) {
+            break;
+        }
+    }
+    if (p + 4 >= i) {
+        s->norm_len = 0;
+        return EXT_OK;
+    }
+    p += 5;
+    while (p < i && b[p] != '&') {
+        int h1, h2;
+        if (b[p] == '%' && p + 2 < i && (h1 = hexval(b[p + 1])) >= 0 &&
+            (h2 = hexval(b[p + 2])) >= 0) {
+            s->norm[nl++] = (unsigned char)(h1 << 4 | h2);
+            p += 3;
+        } else {
+            s->norm[nl++] = b[p++];
+        }
+    }
+    s->norm_len = nl;
+    return EXT_OK;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Output */
+
+static int emit(pptap_scanner *s, const unsigned char *d, size_t n)
+{
+    if (n == 0 || s->stopped) {
+        return s->stopped ? PPTAP_ECANCELED : 0;
+    }
+    if (s->o.on_write((const char *)d, n, s->o.payload) != 0) {
+        s->stopped = 1;
+        return PPTAP_ECANCELED;
+    }
+    return 0;
+}
+
+/* Escapes a decoded URL for the place it goes back into. */
+static size_t escape_for(pptap_scanner *s, const unsigned char *d, size_t n, pptap_scan_context ctx,
+                         int qp, int utf8_ok)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = d[i];
+        const char *rep = NULL;
+        char tmp[8];
+        int html = ctx == PPTAP_SCAN_CTX_ATTR_DQ || ctx == PPTAP_SCAN_CTX_ATTR_SQ ||
+                   ctx == PPTAP_SCAN_CTX_ATTR_BARE;
+        if (html && c == '&') {
+            rep = "&amp;";
+        } else if (html && c == '"') {
+            rep = "&quot;";
+        } else if (html && c == '\'') {
+            rep = "&#39;";
+        } else if (html && c == '<') {
+            rep = "&lt;";
+        } else if (html && c == '>') {
+            rep = "&gt;";
+        } else if (c <= ' ' || c == 0x7F || (!html && (c == '"' || c == '<' || c == '>')) ||
+                   (c >= 0x80 && !utf8_ok) || (ctx == PPTAP_SCAN_CTX_ATTR_BARE && c == '`')) {
+            tmp[0] = '%';
+            tmp[1] = hex[c >> 4];
+            tmp[2] = hex[c & 15];
+            tmp[3] = 0;
+            rep = tmp;
+        }
+        if (qp && (c == '=' || c >= 0x80) && rep == NULL) {
+            tmp[0] = '=';
+            tmp[1] = hex[c >> 4];
+            tmp[2] = hex[c & 15];
+            tmp[3] = 0;
+            rep = tmp;
+        }
+        if (rep != NULL) {
+            size_t l = strlen(rep);
+            if (w + l > s->esc_cap) {
+                break;
+            }
+            memcpy(s->esc + w, rep, l);
+            w += l;
+        } else {
+            if (w + 1 > s->esc_cap) {
+                break;
+            }
+            s->esc[w++] = c;
+        }
+    }
+    return w;
+}
+
+/* Decodes s->norm, unwrapping nested wrappers; reports and rewrites. */
+static int handle_link(pptap_scanner *s, size_t st, size_t end, pptap_scan_context ctx, int qp,
+                       int safelinks)
+{
+    pptap_scan_link L;
+    memset(&L, 0, sizeof(L));
+    L.offset = s->base + st;
+    L.raw_len = end - st;
+    L.encoded = (const char *)s->norm;
+    L.encoded_len = s->norm_len;
+    L.context = ctx;
+    L.qp = qp;
+    L.layers = safelinks;
+
+    const unsigned char *in = s->norm;
+    size_t inlen = s->norm_len;
+    int which = 0;
+    int ok = 0;
+    pptap_urldef_result res;
+    for (int layer = 0; layer < MAX_LAYERS; layer++) {
+        int rc =
+            pptap_urldef_decode(&res, (char *)s->dec[which], s->dec_cap, (const char *)in, inlen);
+        if (layer == 0) {
+            L.result = res;
+        }
+        if (rc != 0) {
+            break;
+        }
+        ok = 1;
+        L.decoded = (const char *)s->dec[which];
+        L.decoded_len = res.len;
+        if (layer > 0) {
+            L.layers++;
+        }
+        /* Another wrapper inside (v3 around v2, forwarded mail)? */
+        pptap_urldef_result probe;
+        if (pptap_urldef_decode(&probe, NULL, 0, (const char *)s->dec[which], res.len) ==
+                PPTAP_EDECODE &&
+            probe.status == PPTAP_URLDEF_NOT_URLDEFENSE) {
+            break;
+        }
+        if (res.len == inlen && memcmp(in, s->dec[which], inlen) == 0) {
+            break;
+        }
+        in = s->dec[which];
+        inlen = res.len;
+        which ^= 1;
+    }
+    if (!ok) {
+        L.decoded = NULL;
+        L.decoded_len = 0;
+    }
+    s->links++;
+    if (!ok) {
+        s->failed++;
+    }
+    if (s->o.on_link != NULL && s->o.on_link(&L, s->o.payload) != 0) {
+        s->stopped = 1;
+        return PPTAP_ECANCELED;
+    }
+    if (s->o.flags & PPTAP_SCAN_REWRITE) {
+        int rc = emit(s, s->buf + s->emitted, st - s->emitted);
+        if (rc != 0) {
+            return rc;
+        }
+        if (ok) {
+            int utf8_ok = !(L.result.flags & PPTAP_URLDEF_F_INVALID_UTF8) &&
+                          pptap__utf8_valid((const unsigned char *)L.decoded, L.decoded_len);
+            size_t w =
+                escape_for(s, (const unsigned char *)L.decoded, L.decoded_len, ctx, qp, utf8_ok);
+            rc = emit(s, s->esc, w);
+        } else {
+            rc = emit(s, s->buf + st, end - st);
+        }
+        if (rc != 0) {
+            return rc;
+        }
+        s->emitted = end;
+    }
+    return 0;
+}
+
+/* Scans the window; stops when a link runs past its end (more input needed). */
+static int process(pptap_scanner *s)
+{
+    while (!s->stopped) {
+        size_t c = find_candidate(s->buf, s->scan, s->len);
+        if (c >= s->len) {
+            if (s->len > 9 && s->len - 9 > s->scan) {
+                s->scan = s->len - 9;
+            }
+            if (s->finished) {
+                s->scan = s->len;
+            }
+            break;
+        }
+        size_t lo = s->emitted;
+        size_t st;
+        int safelinks;
+        if (!link_start(s->buf, lo, c, &st, &safelinks)) {
+            s->scan = c + 1;
+            continue;
+        }
+        pptap_scan_context ctx = context_of(s->buf, lo, st);
+        size_t end;
+        int qp = 0;
+        int rc;
+        if (safelinks) {
+            rc = read_safelinks(s, st, s->len, ctx, &end);
+        } else {
+            int qp0 =
+                (s->o.flags & PPTAP_SCAN_QP) || (s->qp_seen && !(s->o.flags & PPTAP_SCAN_NO_QP));
+            rc = read_link(s, st, s->len, ctx, qp0, &qp, &end);
+        }
+        if (rc == EXT_MORE) {
+            s->scan = c;
+            break;
+        }
+        if (end <= c) {
+            s->scan = c + 1;
+            continue;
+        }
+        if (qp) {
+            s->qp_seen = 1;
+        }
+        rc = handle_link(s, st, end, ctx, qp, safelinks);
+        if (rc != 0) {
+            return rc;
+        }
+        s->scan = end;
+    }
+    if (s->stopped) {
+        return PPTAP_ECANCELED;
+    }
+    /* Text well before the search point can no longer belong to a link. */
+    if (s->o.flags & PPTAP_SCAN_REWRITE) {
+        size_t safe = s->finished ? s->len : (s->scan > LOOKBACK ? s->scan - LOOKBACK : 0);
+        if (safe > s->emitted) {
+            int rc = emit(s, s->buf + s->emitted, safe - s->emitted);
+            if (rc != 0) {
+                return rc;
+            }
+            s->emitted = safe;
+        }
+    } else {
+        size_t safe = s->scan > LOOKBACK ? s->scan - LOOKBACK : 0;
+        if (safe > s->emitted) {
+            s->emitted = safe;
+        }
+    }
+    return 0;
+}
+
+static void compact(pptap_scanner *s)
+{
+    size_t keep = s->emitted;
+    if (keep == 0) {
+        return;
+    }
+    memmove(s->buf, s->buf + keep, s->len - keep);
+    s->len -= keep;
+    s->scan -= keep;
+    s->emitted = 0;
+    s->base += keep;
+}
+
+int pptap_scanner_new(pptap_scanner **out, const pptap_scan_opts *opts)
+{
+    *out = NULL;
+    if (opts == NULL || ((opts->flags & PPTAP_SCAN_REWRITE) && opts->on_write == NULL) ||
+        ((opts->flags & PPTAP_SCAN_QP) && (opts->flags & PPTAP_SCAN_NO_QP))) {
+        return PPTAP_EINVAL;
+    }
+    pptap_scanner *s = pptap__calloc(1, sizeof(*s));
+    if (s == NULL) {
+        return PPTAP_ENOMEM;
+    }
+    s->o = *opts;
+    s->cap = BLOCK + MAX_LINK + LOOKBACK + 64;
+    s->buf = pptap__malloc(s->cap);
+    s->norm = pptap__malloc(MAX_LINK + 16);
+    s->dec_cap = PPTAP_URLDEF_DECODE_MAX(MAX_LINK + 16);
+    s->dec[0] = pptap__malloc(s->dec_cap);
+    s->dec[1] = pptap__malloc(s->dec_cap);
+    s->esc_cap = 6 * s->dec_cap;
+    s->esc = pptap__malloc(s->esc_cap);
+    if (!s->buf || !s->norm || !s->dec[0] || !s->dec[1] || !s->esc) {
+        pptap_scanner_free(s);
+        return PPTAP_ENOMEM;
+    }
+    *out = s;
+    return 0;
+}
+
+int pptap_scanner_feed(pptap_scanner *s, const char *data, size_t len)
+{
+    if (s->stopped) {
+        return PPTAP_ECANCELED;
+    }
+    while (len > 0) {
+        if (s->len == s->cap) {
+            compact(s);
+        }
+        size_t room = s->cap - s->len;
+        if (room == 0) {
+            /* Cannot happen: the window keeps at most one link plus LOOKBACK. */
+            return PPTAP_ENOMEM;
+        }
+        size_t take = len < room ? len : room;
+        memcpy(s->buf + s->len, data, take);
+        s->len += take;
+        data += take;
+        len -= take;
+        int rc = process(s);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+int pptap_scanner_finish(pptap_scanner *s)
+{
+    if (s->stopped) {
+        return PPTAP_ECANCELED;
+    }
+    s->finished = 1;
+    return process(s);
+}
+
+void pptap_scanner_counts(const pptap_scanner *s, uint64_t *links, uint64_t *failed)
+{
+    if (links != NULL) {
+        *links = s->links;
+    }
+    if (failed != NULL) {
+        *failed = s->failed;
+    }
+}
+
+void pptap_scanner_free(pptap_scanner *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    pptap__free(s->buf);
+    pptap__free(s->norm);
+    pptap__free(s->dec[0]);
+    pptap__free(s->dec[1]);
+    pptap__free(s->esc);
+    pptap__free(s);
+}
