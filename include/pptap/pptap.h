@@ -5,6 +5,7 @@
 #define PPTAP_PPTAP_H
 
 #include <pptap/common.h>
+#include <pptap/time.h>
 #include <pptap/urldefense.h>
 
 #endif
