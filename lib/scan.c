@@ -71,6 +71,48 @@ static int hexval(unsigned char c)
     return -1;
 }
 
+/* Length of a zero-width character (U+200B..U+200D, U+2060, U+FEFF, soft
+ * hyphen) at s, or 0. Such characters are skipped inside links. */
+static int zero_width_at(const unsigned char *s, size_t n)
+{
+    if (n >= 3 && s[0] == 0xE2 && s[1] == 0x80 && (s[2] >= 0x8B && s[2] <= 0x8D)) {
+        return 3;
+    }
+    if (n >= 3 && s[0] == 0xE2 && s[1] == 0x81 && s[2] == 0xA0) {
+        return 3;
+    }
+    if (n >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF) {
+        return 3;
+    }
+    if (n >= 2 && s[0] == 0xC2 && s[1] == 0xAD) {
+        return 2;
+    }
+    return 0;
+}
+
+/* 1 when "urldefense" (any case, zero-width characters allowed between the
+ * letters) starts at s[i]. */
+static int word_at(const unsigned char *s, size_t i, size_t n)
+{
+    static const char w[] = "urldefense";
+    if (i + 10 <= n && ieq(s + i, w, 10)) {
+        return 1;
+    }
+    for (size_t k = 0; k < 10; k++) {
+        if (i >= n || lower(s[i]) != (unsigned char)w[k]) {
+            return 0;
+        }
+        i++;
+        if (k < 9) {
+            int z;
+            while ((z = zero_width_at(s + i, n - i)) > 0) {
+                i += (size_t)z;
+            }
+        }
+    }
+    return 1;
+}
+
 /* Position of the next case-insensitive "urldefense" in s[from..n), or n. */
 static size_t find_candidate(const unsigned char *s, size_t from, size_t n)
 {
@@ -82,14 +124,17 @@ static size_t find_candidate(const unsigned char *s, size_t from, size_t n)
     const __m128i fold = _mm_set1_epi8(0x20);
     const __m128i first = _mm_set1_epi8('u');
     const __m128i last = _mm_set1_epi8('e');
+    const __m128i zw = _mm_set1_epi8((char)0xE2);
     while (i + 9 + 16 <= n) {
-        __m128i a = _mm_or_si128(_mm_loadu_si128((const __m128i *)(s + i)), fold);
+        __m128i a =
+            _mm_cmpeq_epi8(_mm_or_si128(_mm_loadu_si128((const __m128i *)(s + i)), fold), first);
         __m128i b = _mm_or_si128(_mm_loadu_si128((const __m128i *)(s + i + 9)), fold);
-        unsigned mask = (unsigned)_mm_movemask_epi8(
-            _mm_and_si128(_mm_cmpeq_epi8(a, first), _mm_cmpeq_epi8(b, last)));
+        __m128i z = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + i + 1)), zw);
+        unsigned mask =
+            (unsigned)_mm_movemask_epi8(_mm_and_si128(a, _mm_or_si128(_mm_cmpeq_epi8(b, last), z)));
         while (mask != 0) {
             unsigned bit = (unsigned)__builtin_ctz(mask);
-            if (ieq(s + i + bit + 1, "rldefens", 8)) {
+            if (word_at(s, i + bit, n)) {
                 return i + bit;
             }
             mask &= mask - 1;
@@ -98,7 +143,7 @@ static size_t find_candidate(const unsigned char *s, size_t from, size_t n)
     }
 #endif
     for (; i + 10 <= n; i++) {
-        if ((s[i] | 0x20) == 'u' && ieq(s + i, "urldefense", 10)) {
+        if ((s[i] | 0x20) == 'u' && word_at(s, i, n)) {
             return i;
         }
     }
@@ -115,25 +160,14 @@ typedef struct {
     int softbreaks; /* accept soft breaks even without qp (v3 before '$') */
     int angle;      /* skip white space (inside <…>) */
     int saw_soft;   /* a soft break was read */
+    int no_ent;     /* do not decode character references */
     unsigned char pend[8];
     size_t npend, ipend;
 } reader;
 
-static int zero_width_at(const unsigned char *s, size_t n)
+static int is_alnum(int c)
 {
-    if (n >= 3 && s[0] == 0xE2 && s[1] == 0x80 && (s[2] >= 0x8B && s[2] <= 0x8D)) {
-        return 3;
-    }
-    if (n >= 3 && s[0] == 0xE2 && s[1] == 0x81 && s[2] == 0xA0) {
-        return 3;
-    }
-    if (n >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF) {
-        return 3;
-    }
-    if (n >= 2 && s[0] == 0xC2 && s[1] == 0xAD) {
-        return 2;
-    }
-    return 0;
+    return (unsigned)(c - '0') < 10u || (unsigned)((c | 0x20) - 'a') < 26u;
 }
 
 /* Returns the next logical byte, or -1 at the end of the window. */
@@ -173,18 +207,41 @@ static int rd_next(reader *r)
                 continue;
             }
         }
-        if (c == '&') {
-            size_t m = pptap__html_ref_len((const char *)s + r->i, r->n - r->i);
+        if (c == '&' && !r->no_ent) {
+            /* Match the reference on logical bytes, so that a soft break
+             * inside "&amp;" does not hide it. */
+            reader t = *r;
+            unsigned char tmp[48];
+            size_t tl = 0;
+            t.no_ent = 1;
+            t.i++;
+            tmp[tl++] = '&';
+            while (tl < 40) {
+                int d = rd_next(&t);
+                if (d < 0) {
+                    break;
+                }
+                tmp[tl++] = (unsigned char)d;
+                if (d == ';' || !(is_alnum(d) || d == '#')) {
+                    break;
+                }
+            }
+            size_t m = pptap__html_ref_len((const char *)tmp, tl);
             if (m > 0) {
-                /* Decode the reference by unescaping a copy of it. */
-                unsigned char tmp[48];
-                size_t tl = m < sizeof(tmp) - 8 ? m : sizeof(tmp) - 8;
-                memcpy(tmp, s + r->i, tl);
-                if (tl == m && pptap__html_unescape((char *)tmp, &tl, sizeof(tmp)) == 0 && tl > 0 &&
-                    tl <= sizeof(r->pend)) {
-                    r->i += m;
-                    memcpy(r->pend, tmp, tl);
-                    r->npend = tl;
+                size_t vl = m;
+                if (pptap__html_unescape((char *)tmp, &vl, sizeof(tmp)) == 0 && vl > 0 &&
+                    vl <= sizeof(r->pend)) {
+                    /* Advance past the m logical bytes of the reference. */
+                    unsigned char val[8];
+                    memcpy(val, tmp, vl);
+                    r->no_ent = 1;
+                    r->i++;
+                    for (size_t k = 1; k < m; k++) {
+                        (void)rd_next(r);
+                    }
+                    r->no_ent = 0;
+                    memcpy(r->pend, val, vl);
+                    r->npend = vl;
                     r->ipend = 1;
                     return r->pend[0];
                 }
@@ -197,11 +254,6 @@ static int rd_next(reader *r)
 }
 
 /* ------------------------------------------------------------------------- */
-
-static int is_alnum(int c)
-{
-    return (unsigned)(c - '0') < 10u || (unsigned)((c | 0x20) - 'a') < 26u;
-}
 
 static int v3_url_char(int c)
 {
@@ -228,7 +280,7 @@ enum { EXT_OK = 0, EXT_MORE = 1 };
 static int read_link(pptap_scanner *s, size_t st, size_t n, pptap_scan_context ctx, int qp,
                      int *qp_used, size_t *end)
 {
-    reader r = {s->buf, st, n, qp, 0, ctx == PPTAP_SCAN_CTX_ANGLE, 0, {0}, 0, 0};
+    reader r = {s->buf, st, n, qp, 0, ctx == PPTAP_SCAN_CTX_ANGLE, 0, 0, {0}, 0, 0};
     int term = -1;
     if (ctx == PPTAP_SCAN_CTX_ATTR_DQ) {
         term = '"';
@@ -352,23 +404,57 @@ static int read_link(pptap_scanner *s, size_t st, size_t n, pptap_scan_context c
 }
 
 /* Finds the start of the link whose "urldefense" is at c; 0 when none. */
+/* The logical byte before position *k (zero-width characters skipped), or -1. */
+static int back_char(const unsigned char *b, size_t lo, size_t *k)
+{
+    while (*k > lo) {
+        size_t j = *k - 1;
+        if (b[j] >= 0x80) {
+            /* Step over a whole zero-width character ending here. */
+            size_t t;
+            for (t = 2; t <= 3; t++) {
+                if (*k >= lo + t && zero_width_at(b + *k - t, t) == (int)t) {
+                    break;
+                }
+            }
+            if (t <= 3) {
+                *k -= t;
+                continue;
+            }
+        }
+        *k = j;
+        return b[j];
+    }
+    return -1;
+}
+
+/* Finds the start of the link whose "urldefense" is at c; 0 when none. */
 static int link_start(const unsigned char *b, size_t lo, size_t c, size_t *st, int *safelinks)
 {
     *safelinks = 0;
-    if (c >= lo + 7 && b[c - 1] == '/' && b[c - 2] == '/' && b[c - 3] == ':') {
-        if (c >= lo + 8 && ieq(b + c - 8, "https", 5)) {
-            *st = c - 8;
-            return 1;
+    size_t k = c;
+    if (back_char(b, lo, &k) == '/' && back_char(b, lo, &k) == '/' && back_char(b, lo, &k) == ':') {
+        static const char rev[] = "sptth";
+        size_t at = k;
+        int ch = back_char(b, lo, &k);
+        if (ch == 's' || ch == 'S') {
+            ch = back_char(b, lo, &k);
         }
-        if (ieq(b + c - 7, "http", 4)) {
-            *st = c - 7;
-            return 1;
+        for (int i = 1; i < 5; i++) {
+            if (ch < 0 || lower((unsigned char)ch) != (unsigned char)rev[i]) {
+                return 0;
+            }
+            at = k;
+            if (i < 4) {
+                ch = back_char(b, lo, &k);
+            }
         }
-        return 0;
+        *st = at;
+        return 1;
     }
     /* SafeLinks: "https://…safelinks.protection.outlook.com/?url=https%3A%2F%2Furldefense…" */
     if (c >= lo + 6 && ieq(b + c - 6, "%2f%2f", 6)) {
-        size_t k = c - 6;
+        k = c - 6;
         while (k > lo) {
             unsigned char ch = b[k - 1];
             if (ch <= ' ' || ch == '"' || ch == '\'' || ch == '<' || ch == '>' || ch >= 0x7F) {

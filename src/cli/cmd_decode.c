@@ -76,7 +76,7 @@ static void put_line_safe(cli_out *o, const char *s, size_t n)
 static void put_json_result(cli_out *o, const char *enc, size_t enclen, int rc,
                             const pptap_urldef_result *r, const char *dec, size_t declen)
 {
-    cli_out_puts(o, "{\"encodedUrl\":");
+    cli_out_puts(o, "\"encodedUrl\":");
     cli_out_json_str(o, enc, enclen);
     cli_out_puts(o, ",\"decodedUrl\":");
     if (rc == 0) {
@@ -142,6 +142,7 @@ static int decode_one(decode_ctx *c, const char *in, size_t len, const char *whe
         }
     }
     if (c->json) {
+        cli_out_putc(&c->out, '{');
         put_json_result(&c->out, in, len, rc, &r, c->dec, r.len);
         cli_out_puts(&c->out, "}\n");
     } else {
