@@ -36,7 +36,7 @@ bench: build
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	CC=clang cmake -S . -B build-fuzz -DPPTAP_FUZZ=ON -DBUILD_TESTING=ON \
-	  -DCMAKE_C_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined" >/dev/null
+	  -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined" >/dev/null
 	cmake --build build-fuzz -j $(JOBS) --target fuzz_decode fuzz_scan
 	./scripts/run-fuzzers build-fuzz $(FUZZ_SECONDS)
 

@@ -91,7 +91,7 @@ static int zero_width_at(const unsigned char *s, size_t n)
 }
 
 /* 1 when "urldefense" (any case, zero-width characters allowed between the
- * letters) starts at s[i]. */
+ * letters) starts at s[i]; -1 when the window ends inside a partial match. */
 static int word_at(const unsigned char *s, size_t i, size_t n)
 {
     static const char w[] = "urldefense";
@@ -99,8 +99,12 @@ static int word_at(const unsigned char *s, size_t i, size_t n)
         return 1;
     }
     for (size_t k = 0; k < 10; k++) {
-        if (i >= n || lower(s[i]) != (unsigned char)w[k]) {
-            return 0;
+        if (i >= n) {
+            return -1;
+        }
+        if (lower(s[i]) != (unsigned char)w[k]) {
+            /* The window may end inside a zero-width character. */
+            return n - i < 3 && (s[i] == 0xE2 || s[i] == 0xEF || s[i] == 0xC2) ? -1 : 0;
         }
         i++;
         if (k < 9) {
@@ -113,10 +117,12 @@ static int word_at(const unsigned char *s, size_t i, size_t n)
     return 1;
 }
 
-/* Position of the next case-insensitive "urldefense" in s[from..n), or n. */
-static size_t find_candidate(const unsigned char *s, size_t from, size_t n)
+/* Position of the next case-insensitive "urldefense" in s[from..n), or n;
+ * *partial is set to where a match may continue past n (else n). */
+static size_t find_candidate(const unsigned char *s, size_t from, size_t n, size_t *partial)
 {
     size_t i = from;
+    *partial = n;
     if (n < 10) {
         return n;
     }
@@ -134,17 +140,27 @@ static size_t find_candidate(const unsigned char *s, size_t from, size_t n)
             (unsigned)_mm_movemask_epi8(_mm_and_si128(a, _mm_or_si128(_mm_cmpeq_epi8(b, last), z)));
         while (mask != 0) {
             unsigned bit = (unsigned)__builtin_ctz(mask);
-            if (word_at(s, i + bit, n)) {
+            int w = word_at(s, i + bit, n);
+            if (w > 0) {
                 return i + bit;
+            }
+            if (w < 0 && *partial == n) {
+                *partial = i + bit;
             }
             mask &= mask - 1;
         }
         i += 16;
     }
 #endif
-    for (; i + 10 <= n; i++) {
-        if ((s[i] | 0x20) == 'u' && word_at(s, i, n)) {
-            return i;
+    for (; i < n; i++) {
+        if ((s[i] | 0x20) == 'u') {
+            int w = word_at(s, i, n);
+            if (w > 0) {
+                return i;
+            }
+            if (w < 0 && *partial == n) {
+                *partial = i;
+            }
         }
     }
     return n;
@@ -161,6 +177,8 @@ typedef struct {
     int angle;      /* skip white space (inside <…>) */
     int saw_soft;   /* a soft break was read */
     int no_ent;     /* do not decode character references */
+    int more;       /* the window is not the end of the stream */
+    int starved;    /* stopped near the window end: more input needed */
     unsigned char pend[8];
     size_t npend, ipend;
 } reader;
@@ -179,6 +197,12 @@ static int rd_next(reader *r)
     while (r->i < r->n) {
         const unsigned char *s = r->s;
         unsigned char c = s[r->i];
+        if (r->more && r->n - r->i < 48) {
+            /* Lookahead (soft breaks, references, zero-width characters)
+             * needs the bytes that have not arrived yet. */
+            r->starved = 1;
+            return -1;
+        }
         if (c == '=' && (r->qp || r->softbreaks)) {
             size_t k = r->i + 1;
             if (k < r->n && s[k] == '\r') {
@@ -280,7 +304,7 @@ enum { EXT_OK = 0, EXT_MORE = 1 };
 static int read_link(pptap_scanner *s, size_t st, size_t n, pptap_scan_context ctx, int qp,
                      int *qp_used, size_t *end)
 {
-    reader r = {s->buf, st, n, qp, 0, ctx == PPTAP_SCAN_CTX_ANGLE, 0, 0, {0}, 0, 0};
+    reader r = {s->buf, st, n, qp, 0, ctx == PPTAP_SCAN_CTX_ANGLE, 0, 0, 0, 0, {0}, 0, 0};
     int term = -1;
     if (ctx == PPTAP_SCAN_CTX_ATTR_DQ) {
         term = '"';
@@ -291,6 +315,7 @@ static int read_link(pptap_scanner *s, size_t st, size_t n, pptap_scan_context c
     }
     size_t limit = n - st > MAX_LINK ? st + MAX_LINK : n;
     r.n = limit;
+    r.more = limit == n && !s->finished;
     size_t nl = 0;
     int version = 0;
     int phase = 0; /* v3: 0 url, 1 enc, 2 tracking; v1/v2: 0 */
@@ -394,7 +419,7 @@ static int read_link(pptap_scanner *s, size_t st, size_t n, pptap_scan_context c
         *qp_used = 1;
         return read_link(s, st, n, ctx, 1, qp_used, end);
     }
-    if (!done && r.i >= r.n && limit == n && !s->finished) {
+    if (!done && r.starved) {
         return EXT_MORE;
     }
     s->norm_len = last_good_norm;
@@ -703,9 +728,13 @@ static int handle_link(pptap_scanner *s, size_t st, size_t end, pptap_scan_conte
 static int process(pptap_scanner *s)
 {
     while (!s->stopped) {
-        size_t c = find_candidate(s->buf, s->scan, s->len);
+        size_t partial;
+        size_t c = find_candidate(s->buf, s->scan, s->len, &partial);
         if (c >= s->len) {
-            if (s->len > 9 && s->len - 9 > s->scan) {
+            /* Resume where a match could still start once more text comes. */
+            if (partial < s->len) {
+                s->scan = partial;
+            } else if (s->len > 9 && s->len - 9 > s->scan) {
                 s->scan = s->len - 9;
             }
             if (s->finished) {

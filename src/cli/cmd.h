@@ -33,6 +33,10 @@ typedef struct {
 /* Maps a PPTAP_E* code to its sysexits status (the single mapping). */
 int cli_exit_code(int err);
 
+/* Reports a getopt failure ('?' or ':' from an optstring starting with ':',
+ * opterr = 0) for command cmd; returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd, char **argv, int opt);
+
 /* Prints "pptap: <message>" on stderr. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -317,7 +317,8 @@ int cmd_decode(int argc, char **argv)
     int rewrite = 0;
     unsigned qpflags = 0;
     int opt;
-    while ((opt = getopt_long(argc, argv, "+js:rh", longopts, NULL)) != -1) {
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "+:js:rh", longopts, NULL)) != -1) {
         switch (opt) {
         case 'j':
             c.json = 1;
@@ -338,8 +339,7 @@ int cmd_decode(int argc, char **argv)
             cmd_decode_usage(stdout);
             return 0;
         default:
-            fputs("(see 'pptap decode --help')\n", stderr);
-            return EXIT_USAGE;
+            return cli_usage_error("decode", argv, opt);
         }
     }
     if (rewrite && scan == NULL) {

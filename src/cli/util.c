@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,17 @@ int cli_exit_code(int err)
     default:
         return EXIT_SOFTWARE;
     }
+}
+
+int cli_usage_error(const char *cmd, char **argv, int opt)
+{
+    const char *arg = argv[optind - 1];
+    if (opt == ':') {
+        cli_err("option '%s' needs a value (see 'pptap %s --help')", arg, cmd);
+    } else {
+        cli_err("unknown option '%s' (see 'pptap %s --help')", arg, cmd);
+    }
+    return EXIT_USAGE;
 }
 
 void cli_err(const char *fmt, ...)

@@ -11,6 +11,8 @@ name=$(basename "$case_file" .sh)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export CASES="$dir"
+ROOT=$(cd "$dir/../../.." && pwd)
+export ROOT
 (cd "$work" && sh "$case_file" >"$work/stdout" 2>"$work/stderr")
 rc=$?
 fail=0

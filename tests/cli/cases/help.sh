@@ -1,0 +1,1 @@
+$PPTAP --help

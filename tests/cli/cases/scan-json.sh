@@ -1,0 +1,1 @@
+$PPTAP decode --scan - --json < "$CASES/scan-input.txt"

@@ -1,0 +1,1 @@
+$PPTAP decode --scan does-not-exist.txt

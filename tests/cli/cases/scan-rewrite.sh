@@ -1,0 +1,1 @@
+$PPTAP decode --scan "$CASES/scan-input.txt" --rewrite
