@@ -13,11 +13,33 @@ typedef struct {
     unsigned char value_len;
 } entity;
 
-static const entity entities[] = {
 #include "entities.inc"
-};
 
-#define N_ENTITIES (sizeof(entities) / sizeof(entities[0]))
+static const entity entities[] = {ENTITY_TABLE};
+static const entity legacy[] = {LEGACY_TABLE};
+
+/* For each first letter, the range of entities[] whose names start with it. */
+static const struct {
+    unsigned short start, end;
+} first_index[128] = {ENTITY_INDEX}, legacy_index[128] = {LEGACY_INDEX};
+
+/* The longest legacy name (no ';') that is a prefix of name[0..len), or NULL. */
+static const entity *lookup_legacy(const char *name, size_t len)
+{
+    unsigned char f = (unsigned char)name[0];
+    const entity *best = NULL;
+    if (f >= 128) {
+        return NULL;
+    }
+    for (size_t i = legacy_index[f].start; i < legacy_index[f].end; i++) {
+        const entity *e = &legacy[i];
+        if (e->name_len <= len && (best == NULL || e->name_len > best->name_len) &&
+            memcmp(name, e->name, e->name_len) == 0) {
+            best = e;
+        }
+    }
+    return best;
+}
 
 /* Windows-1252 mapping of numeric references 0x80..0x9F (0 = keep the value). */
 static const unsigned short cp1252[32] = {
@@ -45,12 +67,19 @@ static int hexval(unsigned char c)
 
 static const entity *lookup(const char *name, size_t len)
 {
-    size_t lo = 0, hi = N_ENTITIES;
+    unsigned char f = (unsigned char)name[0];
+    if (f >= 128 || len == 0) {
+        return NULL;
+    }
+    size_t lo = first_index[f].start, hi = first_index[f].end;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         const entity *e = &entities[mid];
         size_t m = len < e->name_len ? len : e->name_len;
-        int c = memcmp(name, e->name, m);
+        int c = 0;
+        for (size_t i = 1; i < m && c == 0; i++) {
+            c = (int)(unsigned char)name[i] - (int)(unsigned char)e->name[i];
+        }
         if (c == 0) {
             c = (len > e->name_len) - (len < e->name_len);
         }
@@ -90,6 +119,16 @@ static size_t utf8_put(unsigned char *o, unsigned long cp)
     return 4;
 }
 
+size_t pptap__html_numeric_utf8(unsigned char *out, unsigned long cp)
+{
+    if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+        cp = 0xFFFD;
+    } else if (cp >= 0x80 && cp <= 0x9F && cp1252[cp - 0x80] != 0) {
+        cp = cp1252[cp - 0x80];
+    }
+    return utf8_put(out, cp);
+}
+
 /*
  * Matches a character reference at s[0] == '&'. Returns the number of input
  * bytes it covers (0: the '&' is literal) and writes its UTF-8 value to val
@@ -126,12 +165,7 @@ static size_t match_ref(const unsigned char *s, size_t n, unsigned char *val, si
         if (i < n && s[i] == ';') {
             i++;
         }
-        if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-            cp = 0xFFFD;
-        } else if (cp >= 0x80 && cp <= 0x9F && cp1252[cp - 0x80] != 0) {
-            cp = cp1252[cp - 0x80];
-        }
-        *vlen = utf8_put(val, cp);
+        *vlen = pptap__html_numeric_utf8(val, cp);
         return i;
     }
     size_t k = 0;
@@ -150,21 +184,25 @@ static size_t match_ref(const unsigned char *s, size_t n, unsigned char *val, si
             return k + 2;
         }
     }
-    /* Legacy names without ';' are at most 6 letters. */
-    for (size_t l = k < 6 ? k : 6; l >= 2; l--) {
-        e = lookup((const char *)s + 1, l);
-        if (e != NULL) {
-            /* In an attribute value, "&name" followed by '=' or an
-             * alphanumeric stays as it is (so "&region=" is not "®ion="). */
-            if (1 + l < n && (s[1 + l] == '=' || is_alnum(s[1 + l]))) {
-                return 0;
-            }
-            memcpy(val, e->value, e->value_len);
-            *vlen = e->value_len;
-            return l + 1;
+    /* Legacy names without ';' (at most 6 letters). */
+    e = lookup_legacy((const char *)s + 1, k);
+    if (e != NULL) {
+        size_t l = e->name_len;
+        /* In an attribute value, "&name" followed by '=' or an alphanumeric
+         * stays as it is (so "&region=" is not "®ion="). */
+        if (1 + l < n && (s[1 + l] == '=' || is_alnum(s[1 + l]))) {
+            return 0;
         }
+        memcpy(val, e->value, e->value_len);
+        *vlen = e->value_len;
+        return l + 1;
     }
     return 0;
+}
+
+size_t pptap__html_match(const unsigned char *s, size_t n, unsigned char *val, size_t *vlen)
+{
+    return match_ref(s, n, val, vlen);
 }
 
 size_t pptap__html_ref_len(const char *s, size_t n)

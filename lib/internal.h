@@ -30,6 +30,16 @@ int pptap__html_unescape(char *buf, size_t *len, size_t cap);
  * would replace, or 0 when the '&' stays literal. */
 size_t pptap__html_ref_len(const char *s, size_t n);
 
+/* Matches the character reference at s[0] == '&': returns the bytes it
+ * covers (0 when the '&' stays literal) and its UTF-8 value in val[0..*vlen)
+ * (at most 8 bytes). */
+size_t pptap__html_match(const unsigned char *s, size_t n, unsigned char *val, size_t *vlen);
+
+/* The UTF-8 (at most 4 bytes) a numeric reference of value cp (saturated at
+ * 0x110000) decodes to: U+FFFD for 0, surrogates and values past U+10FFFF,
+ * the Windows-1252 character for 0x80..0x9F. */
+size_t pptap__html_numeric_utf8(unsigned char *out, unsigned long cp);
+
 /* 1 when s[0..n) is valid UTF-8. */
 int pptap__utf8_valid(const unsigned char *s, size_t n);
 

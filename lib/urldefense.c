@@ -11,6 +11,7 @@
 #include <pptap/urldefense.h>
 
 #include "internal.h"
+#include "span.h"
 
 /* ------------------------------------------------------------------------- */
 /* Output sink: stores while there is room, always counts. */
@@ -19,7 +20,6 @@ typedef struct {
     unsigned char *p;
     size_t cap;
     size_t len;
-    unsigned hi; /* OR of every byte written, to know whether UTF-8 matters */
 } sink;
 
 static inline void put(sink *s, unsigned char c)
@@ -28,7 +28,6 @@ static inline void put(sink *s, unsigned char c)
         s->p[s->len] = c;
     }
     s->len++;
-    s->hi |= c;
 }
 
 static inline void put_mem(sink *s, const unsigned char *d, size_t n)
@@ -39,9 +38,22 @@ static inline void put_mem(sink *s, const unsigned char *d, size_t n)
         memcpy(s->p + s->len, d, s->cap - s->len);
     }
     s->len += n;
-    for (size_t i = 0; i < n; i++) {
-        s->hi |= d[i];
+}
+
+/* 1 when s[0..n) has a byte >= 0x80. */
+static int has_high(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    uint64_t acc = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        acc |= w;
     }
+    for (; i < n; i++) {
+        acc |= s[i];
+    }
+    return (acc & 0x8080808080808080ull) != 0;
 }
 
 static inline int hexval(unsigned char c)
@@ -136,7 +148,7 @@ const char *pptap_urldef_status_message(pptap_urldef_status st)
  * match is outside Proofpoint's reference pattern, *nonref.
  */
 static int find_wrapper(const unsigned char *s, size_t n, size_t *start, unsigned char *digit,
-                        int *nonref)
+                        int *nonref, size_t *vpos)
 {
     const unsigned char *end = s + n;
     const unsigned char *p = s;
@@ -184,6 +196,7 @@ static int find_wrapper(const unsigned char *s, size_t n, size_t *start, unsigne
             *start = st;
             *digit = t[2];
             *nonref = !exact;
+            *vpos = (size_t)(t + 1 - s);
             return 1;
         }
         p++;
@@ -199,70 +212,111 @@ static int find_u(const unsigned char *s, size_t n, int v2, size_t *ub, size_t *
 {
     const unsigned char *end = s + n;
     const unsigned char *p = s;
+    const unsigned char *q = NULL; /* first terminator at or after the last search start */
     while ((p = find2(p, end, 'u', '=')) != NULL) {
         const unsigned char *lo = p + 2;
-        const unsigned char *lf = memchr(lo, '\n', (size_t)(end - lo));
-        const unsigned char *lim = lf ? lf : end;
-        if (lim > lo) {
-            const unsigned char *q = lo + 1;
-            while (q < lim && (q = memchr(q, '&', (size_t)(lim - q))) != NULL) {
-                if (lim - q >= 3 && q[2] == '=' &&
+        /* A terminator found for an earlier "u=" is still the first one
+         * for this one while it lies ahead: search again only past it. */
+        if (q == NULL || q < lo + 1) {
+            q = lo + 1;
+            while (q < end && (q = memchr(q, '&', (size_t)(end - q))) != NULL) {
+                if (end - q >= 3 && q[2] == '=' &&
                     (v2 ? (q[1] == 'd' || q[1] == 'c') : q[1] == 'k')) {
-                    *ub = (size_t)(lo - s);
-                    *ue = (size_t)(q - s);
-                    return 1;
+                    break;
                 }
                 q++;
             }
+            if (q == NULL || q >= end) {
+                return 0; /* no terminator after any later "u=" either */
+            }
         }
+        /* The url group may not span a LF; the first terminator is the
+         * only candidate, so a LF before it moves the search past the LF. */
+        const unsigned char *lf = memchr(lo, '\n', (size_t)(q - lo));
         if (lf == NULL) {
-            return 0;
+            *ub = (size_t)(lo - s);
+            *ue = (size_t)(q - s);
+            return 1;
         }
-        p = lf + 1; /* no later "u=" before this LF can match either */
+        p = lf + 1;
     }
     return 0;
 }
 
+/* The first "v3/__" at or after p, or NULL. `hint` is where the wrapper's own
+ * "v3/" stands: when no "v3/__" comes before it, it is the answer. */
+static const unsigned char *find_v3_start(const unsigned char *p, const unsigned char *end,
+                                          const unsigned char *hint)
+{
+    while (p + 5 <= end) {
+        if (hint != NULL && p <= hint && hint + 5 <= end && hint[3] == '_' && hint[4] == '_') {
+            const unsigned char *v = memchr(p, 'v', (size_t)(hint - p));
+            while (v != NULL) {
+                if (end - v >= 5 && v[1] == '3' && v[2] == '/' && v[3] == '_' && v[4] == '_') {
+                    return v;
+                }
+                v = memchr(v + 1, 'v', (size_t)(hint - v - 1));
+            }
+            return hint;
+        }
+        const unsigned char *v = memchr(p, 'v', (size_t)(end - p));
+        if (v == NULL || end - v < 5) {
+            return NULL;
+        }
+        if (v[1] == '3' && v[2] == '/' && v[3] == '_' && v[4] == '_') {
+            return v;
+        }
+        p = v + 1;
+    }
+    return NULL;
+}
+
 /* v3: `v3/__(?P<url>.+?)__;(?P<enc_bytes>.*?)!`. Sets url [ub,ue), enc [ee..bang). */
-static int find_v3(const unsigned char *s, size_t n, size_t *ub, size_t *ue, size_t *bang)
+static int find_v3(const unsigned char *s, size_t n, size_t hint, size_t *ub, size_t *ue,
+                   size_t *bang)
 {
     const unsigned char *end = s + n;
     const unsigned char *p = s;
+    const unsigned char *q = NULL, *r = NULL;
     while (p + 5 <= end) {
-        const unsigned char *v = memchr(p, 'v', (size_t)(end - p));
-        if (v == NULL || end - v < 5) {
+        const unsigned char *v = find_v3_start(p, end, s + hint);
+        if (v == NULL) {
             return 0;
-        }
-        if (memcmp(v, "v3/__", 5) != 0) {
-            p = v + 1;
-            continue;
         }
         const unsigned char *lo = v + 5;
-        const unsigned char *lf = memchr(lo, '\n', (size_t)(end - lo));
-        const unsigned char *lim = lf ? lf : end;
-        const unsigned char *q = lo + 1;
-        while (q < lim) {
-            q = find2(q, lim, '_', '_');
-            if (q == NULL || lim - q < 3) {
-                q = NULL;
-                break;
+        /* The "__;" and '!' found for an earlier start are still the first
+         * ones for this start while they lie ahead (linear time). */
+        if (q == NULL || q < lo + 1) {
+            q = lo + 1;
+            while (q < end) {
+                q = find2(q, end, '_', '_');
+                if (q == NULL || end - q < 3) {
+                    return 0;
+                }
+                if (q[2] == ';') {
+                    break;
+                }
+                q++;
             }
-            if (q[2] == ';') {
-                break;
-            }
-            q++;
-        }
-        if (q != NULL && q < lim) {
-            const unsigned char *r = memchr(q + 3, '!', (size_t)(lim - (q + 3)));
-            if (r != NULL) {
-                *ub = (size_t)(lo - s);
-                *ue = (size_t)(q - s);
-                *bang = (size_t)(r - s);
-                return 1;
+            if (q >= end) {
+                return 0;
             }
         }
+        if (r == NULL || r < q + 3) {
+            r = memchr(q + 3, '!', (size_t)(end - (q + 3)));
+            if (r == NULL) {
+                return 0; /* no later match can find a '!' either */
+            }
+        }
+        /* Neither group may span a LF: with one before the '!', the first
+         * "__;" and '!' after this start are the only candidates, so the
+         * search resumes after the LF. */
+        const unsigned char *lf = memchr(lo, '\n', (size_t)(r - lo));
         if (lf == NULL) {
-            return 0;
+            *ub = (size_t)(lo - s);
+            *ue = (size_t)(q - s);
+            *bang = (size_t)(r - s);
+            return 1;
         }
         p = lf + 1;
     }
@@ -272,45 +326,159 @@ static int find_v3(const unsigned char *s, size_t n, size_t *ub, size_t *ue, siz
 /* ------------------------------------------------------------------------- */
 /* v1, v2 */
 
+/* Hex digit values, -1 for other bytes. */
+static const signed char hexv[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
+    ['8'] = 9,  ['9'] = 10, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+    ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+}; /* value + 1; 0 = not a hex digit */
+
+/* Bytes percent_decode() must look at: 1 '%' (v1 and v2), 2 '-' and 3 '_' (v2). */
+static const unsigned char pct_class[256] = {['%'] = 1, ['-'] = 2, ['_'] = 3};
+
+/* unquote() of the v1 url group, or of the v2 one after its '-' to '%' and '_'
+ * to '/' translation, in one pass. */
 static void percent_decode(sink *o, const unsigned char *s, size_t n, int v2)
 {
-    size_t i = 0;
-    while (i < n) {
-        /* Copy the run of bytes that need no translation. */
-        size_t j = i;
-        while (j < n && s[j] != '%' && (!v2 || (s[j] != '-' && s[j] != '_'))) {
-            j++;
+    unsigned char *w = o->p + o->len; /* the caller made room for n bytes */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        unsigned cls = pct_class[c];
+        if (cls == 3 && v2) {
+            c = '/';
+        } else if (cls == 1 || (cls == 2 && v2)) {
+            if (i + 2 < n && hexv[s[i + 1]] && hexv[s[i + 2]]) {
+                c = (unsigned char)((hexv[s[i + 1]] - 1) << 4 | (hexv[s[i + 2]] - 1));
+                i += 2;
+            } else {
+                c = '%';
+            }
         }
-        if (j > i) {
-            put_mem(o, s + i, j - i);
-            i = j;
-            if (i == n) {
+        *w++ = c;
+    }
+    o->len = (size_t)(w - o->p);
+}
+
+/* Reader of the url group's bytes after unquote (and the v2 translation). */
+typedef struct {
+    const unsigned char *s;
+    size_t i, n;
+    int v2;
+} pdreader;
+
+static int pd_next(pdreader *r)
+{
+    if (r->i >= r->n) {
+        return -1;
+    }
+    const unsigned char *s = r->s;
+    unsigned char c = s[r->i];
+    unsigned cls = pct_class[c];
+    r->i++;
+    if (cls == 3 && r->v2) {
+        return '/';
+    }
+    if (cls == 1 || (cls == 2 && r->v2)) {
+        if (r->i + 1 < r->n && hexv[s[r->i]] && hexv[s[r->i + 1]]) {
+            r->i += 2;
+            return (hexv[s[r->i - 2]] - 1) << 4 | (hexv[s[r->i - 1]] - 1);
+        }
+        return '%';
+    }
+    return c;
+}
+
+static int is_alnum(int c)
+{
+    return (unsigned)(c - '0') < 10u || (unsigned)((c | 0x20) - 'a') < 26u;
+}
+
+/*
+ * v1/v2 into a buffer smaller than the url group: unquote and HTML-unescape
+ * in one pass (the same rules as percent_decode() and pptap__html_unescape()),
+ * so that the exact length is known without an intermediate copy.
+ */
+static void decode_v12_exact(sink *o, const unsigned char *s, size_t n, int v2)
+{
+    pdreader r = {s, 0, n, v2};
+    unsigned char val[8];
+    size_t vlen;
+    int c;
+    while ((c = pd_next(&r)) >= 0) {
+        if (c != '&') {
+            put(o, (unsigned char)c);
+            continue;
+        }
+        pdreader t = r;
+        if (pd_next(&t) == '#') {
+            /* Numeric: any number of digits, value saturated. */
+            pdreader u = t;
+            int x = pd_next(&u);
+            int hex = x == 'x' || x == 'X';
+            if (!hex) {
+                u = t;
+            }
+            unsigned long cp = 0;
+            size_t nd = 0;
+            for (;;) {
+                pdreader w = u;
+                int e = pd_next(&w);
+                int dv = e < 0                       ? -1
+                         : hex                       ? hexval((unsigned char)e)
+                         : (unsigned)(e - '0') < 10u ? e - '0'
+                                                     : -1;
+                if (dv < 0) {
+                    break;
+                }
+                cp = cp * (hex ? 16 : 10) + (unsigned long)dv;
+                if (cp > 0x10FFFF) {
+                    cp = 0x110000;
+                }
+                nd++;
+                u = w;
+            }
+            if (nd == 0) {
+                put(o, '&');
+                continue;
+            }
+            pdreader w = u;
+            if (pd_next(&w) == ';') {
+                u = w;
+            }
+            vlen = pptap__html_numeric_utf8(val, cp);
+            put_mem(o, val, vlen);
+            r = u;
+            continue;
+        }
+        /* Named: at most 32 letters and digits, then one more byte. */
+        unsigned char tmp[40];
+        size_t tl = 0;
+        tmp[tl++] = '&';
+        pdreader u = r;
+        while (tl < sizeof(tmp)) {
+            int e = pd_next(&u);
+            if (e < 0) {
+                break;
+            }
+            tmp[tl++] = (unsigned char)e;
+            if (!is_alnum(e)) {
                 break;
             }
         }
-        unsigned char c = s[i];
-        if (c == '_') {
-            put(o, '/');
-            i++;
+        size_t m = pptap__html_match(tmp, tl, val, &vlen);
+        if (m == 0) {
+            put(o, '&');
             continue;
         }
-        int h1, h2;
-        if (i + 2 < n && (h1 = hexval(s[i + 1])) >= 0 && (h2 = hexval(s[i + 2])) >= 0) {
-            put(o, (unsigned char)(h1 << 4 | h2));
-            i += 3;
-        } else {
-            put(o, '%');
-            i++;
+        put_mem(o, val, vlen);
+        for (size_t k = 1; k < m; k++) {
+            (void)pd_next(&r);
         }
     }
 }
 
 static int finish_v12(pptap_urldef_result *res, sink *o)
 {
-    if (o->len > o->cap) {
-        res->len = o->len + o->len / 5 + 8;
-        return PPTAP_EBUFS;
-    }
     if (memchr(o->p, '&', o->len) != NULL) {
         size_t len = o->len;
         if (pptap__html_unescape((char *)o->p, &len, o->cap) != 0) {
@@ -318,10 +486,6 @@ static int finish_v12(pptap_urldef_result *res, sink *o)
             return PPTAP_EBUFS;
         }
         o->len = len;
-        o->hi = 0;
-        for (size_t i = 0; i < len; i++) {
-            o->hi |= o->p[i];
-        }
     }
     return 0;
 }
@@ -521,13 +685,24 @@ static size_t slash_repair_at(const unsigned char *u, size_t n)
     if (j == 0 || j + 3 >= n || u[j] != ':' || u[j + 1] != '/' || u[j + 2] == '/') {
         return 0;
     }
+    /* "[^/].+" takes two characters: a UTF-8 character after ":/" counts as
+     * one, as in the reference, which reads text. */
+    unsigned char c0 = u[j + 2];
+    size_t first = c0 >= 0xF0 ? 4 : c0 >= 0xE0 ? 3 : c0 >= 0xC2 ? 2 : 1;
+    if (first > 1 && (j + 2 + first > n || !pptap__utf8_valid(u + j + 2, first))) {
+        first = 1;
+    }
+    if (j + 2 + first >= n) {
+        return 0;
+    }
     return j + 2;
 }
 
-static int decode_v3(pptap_urldef_result *res, sink *o, const unsigned char *s, size_t n)
+static int decode_v3(pptap_urldef_result *res, sink *o, const unsigned char *s, size_t n,
+                     size_t hint)
 {
     size_t ub, ue, bang;
-    if (!find_v3(s, n, &ub, &ue, &bang)) {
+    if (!find_v3(s, n, hint, &ub, &ue, &bang)) {
         res->status = PPTAP_URLDEF_V3_NO_MATCH;
         return PPTAP_EDECODE;
     }
@@ -551,20 +726,8 @@ static int decode_v3(pptap_urldef_result *res, sink *o, const unsigned char *s, 
         res->flags |= PPTAP_URLDEF_F_SLASH_REPAIRED;
     }
     b64rd rd = {enc, 0, enclen, 0, 0, 0, 0, 0};
-    /* Next '*' and '%' at or after i (ue when none), refreshed once passed. */
-    size_t star = i, pct = i;
-    int fresh = 0;
     while (i < ue) {
-        if (star < i || !fresh) {
-            const unsigned char *f = memchr(s + i, '*', ue - i);
-            star = f ? (size_t)(f - s) : ue;
-        }
-        if (pct < i || !fresh) {
-            const unsigned char *f = memchr(s + i, '%', ue - i);
-            pct = f ? (size_t)(f - s) : ue;
-        }
-        fresh = 1;
-        size_t stop = pct < star ? pct : star;
+        size_t stop = i + span_until2(s + i, ue - i, '*', '%');
         if (stop > i) {
             put_mem(o, s + i, stop - i);
             i = stop;
@@ -613,15 +776,16 @@ int pptap_urldef_decode(pptap_urldef_result *res, char *out, size_t outsz, const
 {
     const unsigned char *s = (const unsigned char *)in;
     pptap_urldef_result r = {PPTAP_URLDEF_OK, 0, 0, 0, 0};
-    sink o = {(unsigned char *)out, out ? outsz : 0, 0, 0};
+    sink o = {(unsigned char *)out, out ? outsz : 0, 0};
     unsigned char digit = 0;
     int nonref = 0;
+    size_t vpos = 0;
     int rc;
 
     if (in == NULL) {
         inlen = 0;
     }
-    if (!find_wrapper(s, inlen, &r.start, &digit, &nonref)) {
+    if (!find_wrapper(s, inlen, &r.start, &digit, &nonref, &vpos)) {
         r.status = PPTAP_URLDEF_NOT_URLDEFENSE;
         rc = PPTAP_EDECODE;
         goto out;
@@ -636,7 +800,7 @@ int pptap_urldef_decode(pptap_urldef_result *res, char *out, size_t outsz, const
     }
     r.version = digit - '0';
     if (r.version == 3) {
-        rc = decode_v3(&r, &o, s, inlen);
+        rc = decode_v3(&r, &o, s, inlen, vpos);
     } else {
         size_t ub, ue;
         if (!find_u(s, inlen, r.version == 2, &ub, &ue)) {
@@ -644,12 +808,25 @@ int pptap_urldef_decode(pptap_urldef_result *res, char *out, size_t outsz, const
             rc = PPTAP_EDECODE;
             goto out;
         }
-        percent_decode(&o, s + ub, ue - ub, r.version == 2);
-        rc = finish_v12(&r, &o);
+        rc = PPTAP_EBUFS;
+        if (o.cap >= ue - ub) {
+            /* Room for the url group: unquote, then unescape in place. */
+            percent_decode(&o, s + ub, ue - ub, r.version == 2);
+            rc = finish_v12(&r, &o);
+        }
+        if (rc == PPTAP_EBUFS) {
+            /* No room for the url group or for the in-place unescape (which
+             * needs the group's length plus what "&nGt;" adds): decode in
+             * one pass, which gives the exact length. */
+            o.len = 0;
+            decode_v12_exact(&o, s + ub, ue - ub, r.version == 2);
+            rc = o.len > o.cap ? PPTAP_EBUFS : 0;
+            r.len = o.len;
+        }
     }
     if (rc == 0) {
         r.len = o.len;
-        if ((o.hi & 0x80) && !pptap__utf8_valid(o.p, o.len)) {
+        if (has_high(o.p, o.len) && !pptap__utf8_valid(o.p, o.len)) {
             r.flags |= PPTAP_URLDEF_F_INVALID_UTF8;
         }
     }
@@ -814,7 +991,7 @@ int pptap_urldef_encode(size_t *outlen, char *out, size_t outsz, int version, co
 {
     pptap_urldef_encode_opts dflt = {PPTAP_URLDEF_HOST_DEFAULT, 0};
     const unsigned char *u = (const unsigned char *)url;
-    sink o = {(unsigned char *)out, out ? outsz : 0, 0, 0};
+    sink o = {(unsigned char *)out, out ? outsz : 0, 0};
 
     if (opts == NULL) {
         opts = &dflt;

@@ -3,6 +3,7 @@
  * found anywhere in text (--scan).
  */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -53,15 +54,37 @@ typedef struct {
 
 static const char hexdig[] = "0123456789ABCDEF";
 
+/* Index of the first byte of s[0..n) that is <= 0x20 or 0x7F, or n; eight
+ * bytes at a time (a word has such a byte when one of its bytes, less 0x21,
+ * borrows, or XOR 0x7F is zero). */
+static size_t span_printable(const unsigned char *s, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        uint64_t low = (w - ones * 0x21) & ~w & highs;
+        uint64_t d = w ^ (ones * 0x7F);
+        uint64_t del = (d - ones) & ~d & highs;
+        if ((low | del) != 0) {
+            break;
+        }
+    }
+    for (; i < n; i++) {
+        if (s[i] <= 0x20 || s[i] == 0x7F) {
+            return i;
+        }
+    }
+    return n;
+}
+
 /* Writes a decoded URL on one line: control bytes and spaces as %XX. */
 static void put_line_safe(cli_out *o, const char *s, size_t n)
 {
     size_t i = 0;
     while (i < n) {
-        size_t j = i;
-        while (j < n && (unsigned char)s[j] > ' ' && s[j] != 0x7F) {
-            j++;
-        }
+        size_t j = i + span_printable((const unsigned char *)s + i, n - i);
         cli_out_put(o, s + i, j - i);
         if (j == n) {
             break;
