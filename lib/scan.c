@@ -29,9 +29,10 @@ struct pptap_scanner {
     pptap_scan_opts o;
     unsigned char *buf;
     size_t len, cap;
-    size_t scan;    /* next position to search for a candidate */
-    size_t emitted; /* rewrite: bytes of buf already written out */
-    uint64_t base;  /* stream offset of buf[0] */
+    size_t scan;     /* next position to search for a candidate */
+    size_t emitted;  /* rewrite: bytes of buf already written out */
+    size_t last_end; /* end of the last link reported, in buf */
+    uint64_t base;   /* stream offset of buf[0] */
     unsigned char *norm;
     size_t norm_len;
     unsigned char *dec[2];
@@ -742,7 +743,8 @@ static int process(pptap_scanner *s)
             }
             break;
         }
-        size_t lo = s->emitted;
+        /* A link starts after the previous one ended. */
+        size_t lo = s->emitted > s->last_end ? s->emitted : s->last_end;
         size_t st;
         int safelinks;
         if (!link_start(s->buf, lo, c, &st, &safelinks)) {
@@ -776,6 +778,7 @@ static int process(pptap_scanner *s)
             return rc;
         }
         s->scan = end;
+        s->last_end = end;
     }
     if (s->stopped) {
         return PPTAP_ECANCELED;
@@ -808,6 +811,7 @@ static void compact(pptap_scanner *s)
     memmove(s->buf, s->buf + keep, s->len - keep);
     s->len -= keep;
     s->scan -= keep;
+    s->last_end = s->last_end > keep ? s->last_end - keep : 0;
     s->emitted = 0;
     s->base += keep;
 }
