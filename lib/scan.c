@@ -40,7 +40,6 @@ struct pptap_scanner {
     unsigned char *esc;
     size_t esc_cap;
     uint64_t links, failed;
-    int qp_seen;
     int finished;
     int stopped;
 };
@@ -429,7 +428,6 @@ static int read_link(pptap_scanner *s, size_t st, size_t n, pptap_scan_context c
     return EXT_OK;
 }
 
-/* Finds the start of the link whose "urldefense" is at c; 0 when none. */
 /* The logical byte before position *k (zero-width characters skipped), or -1. */
 static int back_char(const unsigned char *b, size_t lo, size_t *k)
 {
@@ -452,6 +450,44 @@ static int back_char(const unsigned char *b, size_t lo, size_t *k)
         return b[j];
     }
     return -1;
+}
+
+/* 1 when s[i..n) starts with a quoted-printable soft break or "=3D". */
+static int qp_mark_at(const unsigned char *s, size_t i, size_t n)
+{
+    if (s[i] != '=' || i + 1 >= n) {
+        return 0;
+    }
+    if (s[i + 1] == '\n' || (s[i + 1] == '\r' && i + 2 < n && s[i + 2] == '\n')) {
+        return 1;
+    }
+    return i + 2 < n && s[i + 1] == '3' && (s[i + 2] | 0x20) == 'd';
+}
+
+/*
+ * Whether the link at st reads as quoted-printable: a soft line break or an
+ * "=3D" in the 256 bytes before it (its MIME part), or in the link itself
+ * (its first 512 bytes, up to white space that is not a soft break).
+ */
+static int qp_evidence(const unsigned char *b, size_t lo, size_t st, size_t n)
+{
+    size_t from = st > lo + 256 ? st - 256 : lo;
+    for (size_t i = from; i < st; i++) {
+        if (b[i] == '=' && qp_mark_at(b, i, st)) {
+            return 1;
+        }
+    }
+    size_t lim = n - st > 512 ? st + 512 : n;
+    for (size_t i = st; i < lim; i++) {
+        unsigned char c = b[i];
+        if (c == '=' && qp_mark_at(b, i, n)) {
+            return 1;
+        }
+        if (c == ' ' || c == '\t' || c == '\n' || c == '"' || c == '<' || c == '>') {
+            return 0;
+        }
+    }
+    return 0;
 }
 
 /* Finds the start of the link whose "urldefense" is at c; 0 when none. */
@@ -758,8 +794,8 @@ static int process(pptap_scanner *s)
         if (safelinks) {
             rc = read_safelinks(s, st, s->len, ctx, &end);
         } else {
-            int qp0 =
-                (s->o.flags & PPTAP_SCAN_QP) || (s->qp_seen && !(s->o.flags & PPTAP_SCAN_NO_QP));
+            int qp0 = (s->o.flags & PPTAP_SCAN_QP) ||
+                      (!(s->o.flags & PPTAP_SCAN_NO_QP) && qp_evidence(s->buf, lo, st, s->len));
             rc = read_link(s, st, s->len, ctx, qp0, &qp, &end);
         }
         if (rc == EXT_MORE) {
@@ -769,9 +805,6 @@ static int process(pptap_scanner *s)
         if (end <= c) {
             s->scan = c + 1;
             continue;
-        }
-        if (qp) {
-            s->qp_seen = 1;
         }
         rc = handle_link(s, st, end, ctx, qp, safelinks);
         if (rc != 0) {
