@@ -136,77 +136,127 @@ static void put_token(dbuf *b, unsigned n)
 /* --- words ----------------------------------------------------------------- */
 
 static const char *const words[] = {
-    "the",       "of",        "and",      "to",        "in",        "for",      "is",
-    "on",        "that",      "by",       "this",      "with",      "you",      "it",
-    "not",       "or",        "be",       "are",       "from",      "at",       "as",
-    "your",      "all",       "have",     "new",       "more",      "an",       "was",
-    "we",        "will",      "home",     "can",       "us",        "about",    "if",
-    "page",      "my",        "has",      "search",    "free",      "but",      "our",
-    "one",       "other",     "do",       "no",        "information", "time",   "they",
-    "site",      "he",        "up",       "may",       "what",      "which",    "their",
-    "news",      "out",       "use",      "any",       "there",     "see",      "only",
-    "so",        "his",       "when",     "contact",   "here",      "business", "who",
-    "web",       "also",      "now",      "help",      "get",       "view",     "online",
-    "first",     "been",      "would",    "how",       "were",      "me",       "services",
-    "some",      "these",     "click",    "its",       "like",      "service",  "than",
-    "find",      "price",     "date",     "back",      "top",       "people",   "had",
-    "list",      "name",      "just",     "over",      "state",     "year",     "day",
-    "into",      "email",     "two",      "health",    "world",     "next",     "used",
-    "go",        "work",      "last",     "most",      "products",  "music",    "buy",
-    "data",      "make",      "them",     "should",    "product",   "system",   "post",
-    "her",       "city",      "add",      "policy",    "number",    "such",     "please",
-    "available", "copyright", "support",  "message",   "after",     "best",     "software",
-    "then",      "jan",       "good",     "video",     "well",      "where",    "info",
-    "rights",    "public",    "books",    "high",      "school",    "through",  "each",
-    "links",     "she",       "review",   "years",     "order",     "very",     "privacy",
-    "book",      "items",     "company",  "read",      "group",     "need",     "many",
-    "user",      "said",      "does",     "set",       "under",     "general",  "research",
-    "university", "january",  "mail",     "full",      "map",       "reviews",  "program",
-    "life",      "know",      "games",    "way",       "days",      "management", "part",
-    "could",     "great",     "united",   "hotel",     "real",      "item",     "international",
-    "center",    "ebay",      "must",     "store",     "travel",    "comments", "made",
-    "development", "report",  "off",      "member",    "details",   "line",     "terms",
-    "before",    "hotels",    "did",      "send",      "right",     "type",     "because",
-    "local",     "those",     "using",    "results",   "office",    "education", "national",
-    "invoice",   "meeting",   "agenda",   "quarterly", "budget",    "approval", "deadline",
-    "account",   "password",  "security", "update",    "review",    "document", "shared",
-    "calendar",  "invitation", "webinar", "register",  "unsubscribe", "preferences", "team",
+    "the",      "of",        "and",         "to",
+    "in",       "for",       "is",          "on",
+    "that",     "by",        "this",        "with",
+    "you",      "it",        "not",         "or",
+    "be",       "are",       "from",        "at",
+    "as",       "your",      "all",         "have",
+    "new",      "more",      "an",          "was",
+    "we",       "will",      "home",        "can",
+    "us",       "about",     "if",          "page",
+    "my",       "has",       "search",      "free",
+    "but",      "our",       "one",         "other",
+    "do",       "no",        "information", "time",
+    "they",     "site",      "he",          "up",
+    "may",      "what",      "which",       "their",
+    "news",     "out",       "use",         "any",
+    "there",    "see",       "only",        "so",
+    "his",      "when",      "contact",     "here",
+    "business", "who",       "web",         "also",
+    "now",      "help",      "get",         "view",
+    "online",   "first",     "been",        "would",
+    "how",      "were",      "me",          "services",
+    "some",     "these",     "click",       "its",
+    "like",     "service",   "than",        "find",
+    "price",    "date",      "back",        "top",
+    "people",   "had",       "list",        "name",
+    "just",     "over",      "state",       "year",
+    "day",      "into",      "email",       "two",
+    "health",   "world",     "next",        "used",
+    "go",       "work",      "last",        "most",
+    "products", "music",     "buy",         "data",
+    "make",     "them",      "should",      "product",
+    "system",   "post",      "her",         "city",
+    "add",      "policy",    "number",      "such",
+    "please",   "available", "copyright",   "support",
+    "message",  "after",     "best",        "software",
+    "then",     "jan",       "good",        "video",
+    "well",     "where",     "info",        "rights",
+    "public",   "books",     "high",        "school",
+    "through",  "each",      "links",       "she",
+    "review",   "years",     "order",       "very",
+    "privacy",  "book",      "items",       "company",
+    "read",     "group",     "need",        "many",
+    "user",     "said",      "does",        "set",
+    "under",    "general",   "research",    "university",
+    "january",  "mail",      "full",        "map",
+    "reviews",  "program",   "life",        "know",
+    "games",    "way",       "days",        "management",
+    "part",     "could",     "great",       "united",
+    "hotel",    "real",      "item",        "international",
+    "center",   "ebay",      "must",        "store",
+    "travel",   "comments",  "made",        "development",
+    "report",   "off",       "member",      "details",
+    "line",     "terms",     "before",      "hotels",
+    "did",      "send",      "right",       "type",
+    "because",  "local",     "those",       "using",
+    "results",  "office",    "education",   "national",
+    "invoice",  "meeting",   "agenda",      "quarterly",
+    "budget",   "approval",  "deadline",    "account",
+    "password", "security",  "update",      "review",
+    "document", "shared",    "calendar",    "invitation",
+    "webinar",  "register",  "unsubscribe", "preferences",
+    "team",
 };
 
 static const char *const utf8_words[] = {
-    "café",     "straße",  "über",     "日本語",   "документы", "niño",  "résumé",
-    "zürich",   "añadir",  "façade",   "crème",    "smörgåsbord", "naïve", "中文",
-    "привет",   "ελληνικά", "köln",    "élève",
+    "café",   "straße", "über",   "日本語",   "документы", "niño",
+    "résumé", "zürich", "añadir", "façade",   "crème",     "smörgåsbord",
+    "naïve",  "中文",   "привет", "ελληνικά", "köln",      "élève",
 };
 
 static const char *const pct_words[] = {
-    "caf%C3%A9",          "stra%C3%9Fe",       "%C3%BCber",         "%E6%97%A5%E6%9C%AC",
-    "Z%C3%BCrich",        "ni%C3%B1o",         "r%C3%A9sum%C3%A9",  "%D0%B4%D0%BE%D0%BA",
-    "hello%20world",      "a%2Fb",             "100%25",            "%5Bdraft%5D",
+    "caf%C3%A9",     "stra%C3%9Fe", "%C3%BCber",        "%E6%97%A5%E6%9C%AC",
+    "Z%C3%BCrich",   "ni%C3%B1o",   "r%C3%A9sum%C3%A9", "%D0%B4%D0%BE%D0%BA",
+    "hello%20world", "a%2Fb",       "100%25",           "%5Bdraft%5D",
 };
 
 /* --- target URLs ----------------------------------------------------------- */
 
 static const char *const hosts[] = {
-    "www.example.com",         "links.mkt3337.com",        "click.e.shopmail.com",
-    "docs.google.com",         "github.com",               "contoso.sharepoint.com",
-    "www.linkedin.com",        "t.co",                     "mailchi.mp",
-    "www.amazon.com",          "us02web.zoom.us",          "login.microsoftonline.com",
-    "www.dropbox.com",         "drive.google.com",         "news.ycombinator.com",
-    "www.nytimes.com",         "email.mg.shop.example.net", "app.hubspot.com",
-    "bit.ly",                  "www.youtube.com",          "en.wikipedia.org",
-    "de.wikipedia.org",        "www.bund.de",              "www.lemonde.fr",
-    "track.customer.io",       "go.pardot.com",            "portal.office.com",
-    "www.irs.gov",             "status.aws.amazon.com",    "support.apple.com",
-    "bücher.de",               "www.müller-shop.de",       "s3.eu-west-1.amazonaws.com",
-    "cdn.jsdelivr.net",        "forms.office.com",         "www.eventbrite.com",
+    "www.example.com",
+    "links.mkt3337.com",
+    "click.e.shopmail.com",
+    "docs.google.com",
+    "github.com",
+    "contoso.sharepoint.com",
+    "www.linkedin.com",
+    "t.co",
+    "mailchi.mp",
+    "www.amazon.com",
+    "us02web.zoom.us",
+    "login.microsoftonline.com",
+    "www.dropbox.com",
+    "drive.google.com",
+    "news.ycombinator.com",
+    "www.nytimes.com",
+    "email.mg.shop.example.net",
+    "app.hubspot.com",
+    "bit.ly",
+    "www.youtube.com",
+    "en.wikipedia.org",
+    "de.wikipedia.org",
+    "www.bund.de",
+    "www.lemonde.fr",
+    "track.customer.io",
+    "go.pardot.com",
+    "portal.office.com",
+    "www.irs.gov",
+    "status.aws.amazon.com",
+    "support.apple.com",
+    "bücher.de",
+    "www.müller-shop.de",
+    "s3.eu-west-1.amazonaws.com",
+    "cdn.jsdelivr.net",
+    "forms.office.com",
+    "www.eventbrite.com",
 };
 
 static const char *const qkeys[] = {
-    "utm_source", "utm_medium", "utm_campaign", "utm_content", "id",    "lang",
-    "page",       "q",          "token",        "mkt_tok",     "source", "v",
-    "s",          "e",          "uid",          "sessionid",   "redirect", "ref",
-    "campaign",   "list",       "ts",           "sig",         "tab",   "view",
+    "utm_source", "utm_medium", "utm_campaign", "utm_content", "id", "lang", "page", "q",
+    "token",      "mkt_tok",    "source",       "v",           "s",  "e",    "uid",  "sessionid",
+    "redirect",   "ref",        "campaign",     "list",        "ts", "sig",  "tab",  "view",
 };
 
 static void put_segment(dbuf *b)
@@ -438,8 +488,8 @@ static int gen_urls(unsigned long long count, FILE *targets)
     if (targets != NULL) {
         db_flush(&tout, targets);
     }
-    fprintf(stderr, "lines=%llu bytes=%llu avg_line=%.1f v1=%llu v2=%llu v3=%llu\n", count,
-            bytes, count ? (double)bytes / (double)count : 0.0, mc.n[1], mc.n[2], mc.n[3]);
+    fprintf(stderr, "lines=%llu bytes=%llu avg_line=%.1f v1=%llu v2=%llu v3=%llu\n", count, bytes,
+            count ? (double)bytes / (double)count : 0.0, mc.n[1], mc.n[2], mc.n[3]);
     free(out.p);
     free(tb.p);
     free(tout.p);
@@ -582,8 +632,11 @@ static void put_html_escaped(dbuf *b, const char *s, size_t n)
 static void put_html_para(textgen *g, dbuf *b)
 {
     static const char *const opens[] = {
-        "<p>", "<p style=\"margin:0 0 12px 0;font-family:Arial,sans-serif\">",
-        "<div class=\"MsoNormal\">", "<td style=\"padding:8px\">", "<p class=\"MsoNormal\">",
+        "<p>",
+        "<p style=\"margin:0 0 12px 0;font-family:Arial,sans-serif\">",
+        "<div class=\"MsoNormal\">",
+        "<td style=\"padding:8px\">",
+        "<p class=\"MsoNormal\">",
     };
     static const char *const closes[] = {"</p>", "</p>", "</div>", "</td>", "</p>"};
     unsigned k = below(NELEM(opens));
@@ -650,16 +703,15 @@ static void put_qp(dbuf *b, const char *s, size_t n)
     }
 }
 
-static const char *const first_names[] = {"Alice", "Bob", "Carol", "Dave", "Eve", "Frank",
-                                          "Grace", "Heidi", "Ivan", "Judy", "Mallory",
-                                          "Niaj", "Olivia", "Peggy", "Rupert", "Sybil",
-                                          "Trent", "Victor", "Walter", "Zoë"};
-static const char *const last_names[] = {"Smith", "Jones", "Garcia", "Müller", "Martin",
-                                         "Rossi", "Nowak", "Kim", "Tanaka", "Dubois",
+static const char *const first_names[] = {
+    "Alice",   "Bob",  "Carol",  "Dave",  "Eve",    "Frank", "Grace", "Heidi",  "Ivan",   "Judy",
+    "Mallory", "Niaj", "Olivia", "Peggy", "Rupert", "Sybil", "Trent", "Victor", "Walter", "Zoë"};
+static const char *const last_names[] = {"Smith", "Jones",     "Garcia",  "Müller", "Martin",
+                                         "Rossi", "Nowak",     "Kim",     "Tanaka", "Dubois",
                                          "Silva", "Johansson", "O'Brien", "Novak"};
-static const char *const domains[] = {"example.com", "corp.example.net", "mail.example.org",
-                                      "contoso.com", "fabrikam.co.uk", "university.edu",
-                                      "agency.gov", "partner.example.de"};
+static const char *const domains[] = {"example.com", "corp.example.net",  "mail.example.org",
+                                      "contoso.com", "fabrikam.co.uk",    "university.edu",
+                                      "agency.gov",  "partner.example.de"};
 static const char *const days[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
 static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
@@ -836,8 +888,8 @@ static int gen_text(unsigned long long target_bytes)
     }
     bytes += out.len;
     db_flush(&out, stdout);
-    fprintf(stderr, "bytes=%llu messages=%llu links=%llu v1=%llu v2=%llu v3=%llu\n", bytes,
-            msgs, g.links, g.mc.n[1], g.mc.n[2], g.mc.n[3]);
+    fprintf(stderr, "bytes=%llu messages=%llu links=%llu v1=%llu v2=%llu v3=%llu\n", bytes, msgs,
+            g.links, g.mc.n[1], g.mc.n[2], g.mc.n[3]);
     free(out.p);
     free(g.link.p);
     free(g.target.p);
