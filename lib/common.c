@@ -1,8 +1,13 @@
 /*
  * Error strings, version, owned buffers and the allocation wrapper.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <sqlite3.h>
 
 #include "internal.h"
 
@@ -103,6 +108,15 @@ const char *pptap_strerror(int err)
 const char *pptap_version(void)
 {
     return PPTAP_VERSION;
+}
+
+size_t pptap_version_details(char *buf, size_t n)
+{
+    const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+    int w = snprintf(buf, n, "pptap %s (libcurl %s, %s; jansson %s; SQLite %s)", PPTAP_VERSION,
+                     cv->version, cv->ssl_version ? cv->ssl_version : "no TLS",
+                     jansson_version_str(), sqlite3_libversion());
+    return w < 0 ? 0 : (size_t)w;
 }
 
 int pptap_buf_put(pptap_buf *b, const void *data, size_t len)

@@ -51,6 +51,13 @@ PPTAP_EXTERN const char *pptap_strerror(int err);
 PPTAP_EXTERN const char *pptap_version(void);
 
 /**
+ * Writes "pptap VERSION (libcurl V, TLS; jansson V; SQLite V)" with the
+ * versions of the libraries in use, NUL-terminated and truncated to n bytes.
+ * Returns the length it needed (as snprintf).
+ */
+PPTAP_EXTERN size_t pptap_version_details(char *buf, size_t n);
+
+/**
  * A growable byte buffer owned by the library user. Initialise with
  * PPTAP_BUF_INIT; release the contents with pptap_buf_dispose(). `ptr` is
  * always NUL-terminated when non-NULL (the NUL is not counted in `len`).

@@ -39,7 +39,9 @@ static void usage(FILE *out)
 
 static void version(void)
 {
-    printf("pptap %s\n", pptap_version());
+    char v[256];
+    pptap_version_details(v, sizeof(v));
+    printf("%s\n", v);
 }
 
 static const pptap_cli_cmd *find_command(const char *name)
