@@ -212,18 +212,13 @@ size_t pptap__html_ref_len(const char *s, size_t n)
     return match_ref((const unsigned char *)s, n, val, &vlen);
 }
 
-int pptap__html_unescape(char *buf, size_t *len, size_t cap)
+/* Bytes that the references in s[0..n) add when decoded (only "&nGt;" and
+ * "&nLt;" are longer decoded than encoded, by one byte). */
+static size_t growth(const unsigned char *s, size_t n)
 {
-    unsigned char *b = (unsigned char *)buf;
-    size_t n = *len;
     unsigned char val[8];
-    size_t vlen;
-
-    /* Only two references ("&nGt;", "&nLt;") are longer decoded than
-     * encoded, by one byte each. Count them and shift the text right so the
-     * forward pass below never overtakes its reader. */
-    size_t grow = 0;
-    const unsigned char *p = b, *end = b + n;
+    size_t vlen, grow = 0;
+    const unsigned char *p = s, *end = s + n;
     while ((p = memchr(p, '&', (size_t)(end - p))) != NULL) {
         size_t r = match_ref(p, (size_t)(end - p), val, &vlen);
         if (r == 0) {
@@ -235,16 +230,16 @@ int pptap__html_unescape(char *buf, size_t *len, size_t cap)
         }
         p += r;
     }
-    if (n + grow > cap) {
-        *len = n + grow;
-        return PPTAP_EBUFS;
-    }
-    size_t rd = 0, w = 0;
-    if (grow > 0) {
-        memmove(b + grow, b, n);
-        rd = grow;
-        n += grow;
-    }
+    return grow;
+}
+
+int pptap__html_unescape(char *buf, size_t *len, size_t cap)
+{
+    unsigned char *b = (unsigned char *)buf;
+    size_t n = *len;
+    unsigned char val[8];
+    size_t vlen;
+    size_t rd = 0, w = 0; /* the writer never passes the reader */
     while (rd < n) {
         unsigned char *amp = memchr(b + rd, '&', n - rd);
         size_t stop = amp ? (size_t)(amp - b) : n;
@@ -262,6 +257,18 @@ int pptap__html_unescape(char *buf, size_t *len, size_t cap)
             rd++;
             continue;
         }
+        if (w + vlen > rd + r) {
+            /* A growing reference without enough slack: move the rest right
+             * by the growth still to come (rare; those two names only). */
+            size_t shift = growth(b + rd, n - rd) - (rd - w);
+            if (n + shift > cap) {
+                *len = n + shift;
+                return PPTAP_EBUFS;
+            }
+            memmove(b + rd + shift, b + rd, n - rd);
+            rd += shift;
+            n += shift;
+        }
         memcpy(b + w, val, vlen);
         w += vlen;
         rd += r;
@@ -276,7 +283,14 @@ int pptap__utf8_valid(const unsigned char *s, size_t n)
     while (i < n) {
         unsigned char c = s[i];
         if (c < 0x80) {
-            i++;
+            /* Skip ASCII eight bytes at a time. */
+            uint64_t word;
+            while (i + 8 <= n && (memcpy(&word, s + i, 8), (word & 0x8080808080808080ull) == 0)) {
+                i += 8;
+            }
+            while (i < n && s[i] < 0x80) {
+                i++;
+            }
             continue;
         }
         size_t need;

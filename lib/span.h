@@ -61,4 +61,32 @@ static inline size_t span_until3(const unsigned char *s, size_t n, unsigned char
     return n;
 }
 
+/* Index of the first "__;" in s[0..n), or n. */
+static inline size_t find_v3_delim(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    if (n < 3) {
+        return n;
+    }
+#if defined(__SSE2__)
+    const __m128i us = _mm_set1_epi8('_'), sc = _mm_set1_epi8(';');
+    for (; i + 2 + 16 <= n; i += 16) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(s + i));
+        __m128i b = _mm_loadu_si128((const __m128i *)(s + i + 1));
+        __m128i c = _mm_loadu_si128((const __m128i *)(s + i + 2));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_and_si128(
+            _mm_and_si128(_mm_cmpeq_epi8(a, us), _mm_cmpeq_epi8(b, us)), _mm_cmpeq_epi8(c, sc)));
+        if (m != 0) {
+            return i + (unsigned)__builtin_ctz(m);
+        }
+    }
+#endif
+    for (; i + 3 <= n; i++) {
+        if (s[i] == '_' && s[i + 1] == '_' && s[i + 2] == ';') {
+            return i;
+        }
+    }
+    return n;
+}
+
 #endif

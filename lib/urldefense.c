@@ -171,18 +171,22 @@ static int find_wrapper(const unsigned char *s, size_t n, size_t *start, unsigne
             p++;
             continue;
         }
-        if (!ieq(h, "urldefense", 10)) {
-            p++;
-            continue;
+        if (memcmp(h, "urldefense", 10) != 0) {
+            if (!ieq(h, "urldefense", 10)) {
+                p++;
+                continue;
+            }
+            exact = 0;
         }
-        exact = exact && memcmp(h, "urldefense", 10) == 0;
         const unsigned char *t = h + 10;
-        if ((size_t)(end - t) >= 11 && ieq(t, ".proofpoint", 11)) {
+        if ((size_t)(end - t) >= 11 && (t[1] | 0x20) == 'p' && ieq(t, ".proofpoint", 11)) {
             exact = exact && memcmp(t, ".proofpoint", 11) == 0;
             t += 11;
         }
-        if ((size_t)(end - t) >= 4 && ieq(t, ".com", 4)) {
-            exact = exact && memcmp(t, ".com", 4) == 0;
+        if ((size_t)(end - t) >= 4 && memcmp(t, ".com", 4) == 0) {
+            t += 4;
+        } else if ((size_t)(end - t) >= 4 && ieq(t, ".com", 4)) {
+            exact = 0;
             t += 4;
         } else if ((size_t)(end - t) >= 3 && ieq(t, ".us", 3)) {
             exact = 0;
@@ -287,17 +291,14 @@ static int find_v3(const unsigned char *s, size_t n, size_t hint, size_t *ub, si
         /* The "__;" and '!' found for an earlier start are still the first
          * ones for this start while they lie ahead (linear time). */
         if (q == NULL || q < lo + 1) {
-            q = lo + 1;
-            while (q < end) {
-                q = find2(q, end, '_', '_');
-                if (q == NULL || end - q < 3) {
-                    return 0;
-                }
-                if (q[2] == ';') {
-                    break;
-                }
-                q++;
+            if (end - lo < 4) {
+                return 0; /* no room for a url byte and "__;" after this start */
             }
+            q = lo + 1;
+            if (q >= end) {
+                return 0;
+            }
+            q += find_v3_delim(q, (size_t)(end - q));
             if (q >= end) {
                 return 0;
             }
@@ -569,6 +570,15 @@ static int b64_next(b64rd *r, unsigned char *out)
 /* Validates the replacement field as the reference does before substituting. */
 static pptap_urldef_status b64_check(const unsigned char *s, size_t n)
 {
+    /* The usual field: base64url characters only, valid unless its length
+     * is 1 more than a multiple of 4. */
+    size_t k = 0;
+    while (k < n && b64val[s[k]] != 0) {
+        k++;
+    }
+    if (k == n) {
+        return n % 4 == 1 ? PPTAP_URLDEF_BASE64_INVALID : PPTAP_URLDEF_OK;
+    }
     for (size_t i = 0; i < n; i++) {
         if (s[i] >= 0x80) {
             return PPTAP_URLDEF_BASE64_NONASCII;
@@ -783,6 +793,7 @@ int pptap_urldef_decode(pptap_urldef_result *res, char *out, size_t outsz, const
     int rc;
 
     if (in == NULL) {
+        s = (const unsigned char *)""; /* no searches on a null pointer */
         inlen = 0;
     }
     if (!find_wrapper(s, inlen, &r.start, &digit, &nonref, &vpos)) {
