@@ -161,9 +161,12 @@ static int find_wrapper(const unsigned char *s, size_t n, size_t *start, unsigne
             p++;
             continue;
         }
-        if (c >= 5 && ieq(p - 5, "https", 5)) {
+        if (c >= 5 && memcmp(p - 5, "https", 5) == 0) {
             st = c - 5;
-            exact = memcmp(p - 5, "https", 5) == 0;
+            exact = 1;
+        } else if (c >= 5 && ieq(p - 5, "https", 5)) {
+            st = c - 5;
+            exact = 0;
         } else if (c >= 4 && ieq(p - 4, "http", 4)) {
             st = c - 4;
             exact = 0;
@@ -339,10 +342,42 @@ static const unsigned char pct_class[256] = {['%'] = 1, ['-'] = 2, ['_'] = 3};
 
 /* unquote() of the v1 url group, or of the v2 one after its '-' to '%' and '_'
  * to '/' translation, in one pass. */
+/* Bit 7 of each byte of the result is set where w has a zero byte; the
+ * lowest set bit marks the first one exactly. */
+static inline uint64_t zero_bytes(uint64_t w)
+{
+    return (w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull;
+}
+
 static void percent_decode(sink *o, const unsigned char *s, size_t n, int v2)
 {
+    const uint64_t ones = 0x0101010101010101ull;
     unsigned char *w = o->p + o->len; /* the caller made room for n bytes */
-    for (size_t i = 0; i < n; i++) {
+    size_t i = 0;
+    for (;;) {
+        /* Copy eight bytes at a time up to the next byte that needs work.
+         * The output never runs ahead of the input, so the whole eight
+         * bytes fit. */
+        while (i + 8 <= n) {
+            uint64_t x;
+            memcpy(&x, s + i, 8);
+            memcpy(w, &x, 8);
+            uint64_t m = zero_bytes(x ^ (ones * '%'));
+            if (v2) {
+                m |= zero_bytes(x ^ (ones * '-')) | zero_bytes(x ^ (ones * '_'));
+            }
+            if (m != 0) {
+                size_t k = (size_t)__builtin_ctzll(m) >> 3;
+                i += k;
+                w += k;
+                break;
+            }
+            i += 8;
+            w += 8;
+        }
+        if (i >= n) {
+            break;
+        }
         unsigned char c = s[i];
         unsigned cls = pct_class[c];
         if (cls == 3 && v2) {
@@ -356,6 +391,7 @@ static void percent_decode(sink *o, const unsigned char *s, size_t n, int v2)
             }
         }
         *w++ = c;
+        i++;
     }
     o->len = (size_t)(w - o->p);
 }
