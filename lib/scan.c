@@ -302,7 +302,7 @@ enum { EXT_OK = 0, EXT_MORE = 1 };
  * the window ends before the link does and more input may come.
  */
 static int read_link(pptap_scanner *s, size_t st, size_t n, pptap_scan_context ctx, int qp,
-                     int *qp_used, size_t *end)
+                     int may_switch, int *qp_used, size_t *end)
 {
     reader r = {s->buf, st, n, qp, 0, ctx == PPTAP_SCAN_CTX_ANGLE, 0, 0, 0, 0, {0}, 0, 0};
     int term = -1;
@@ -342,7 +342,7 @@ static int read_link(pptap_scanner *s, size_t st, size_t n, pptap_scan_context c
                 if (slashes == 4) {
                     version = nl >= 2 ? s->norm[nl - 1] - '0' : 0;
                     if (version == 3) {
-                        r.softbreaks = !(s->o.flags & PPTAP_SCAN_NO_QP);
+                        r.softbreaks = may_switch;
                     }
                     if (version < 1 || version > 3) {
                         version = 9;
@@ -396,12 +396,11 @@ static int read_link(pptap_scanner *s, size_t st, size_t n, pptap_scan_context c
                 r.i = at;
                 break;
             }
-            if (!r.qp && !(s->o.flags & PPTAP_SCAN_NO_QP) && c == '=' && nl >= 1 &&
-                s->norm[nl - 1] == 'u' && r.i + 1 < r.n && s->buf[r.i] == '3' &&
-                (s->buf[r.i + 1] | 0x20) == 'd') {
+            if (!r.qp && may_switch && c == '=' && nl >= 1 && s->norm[nl - 1] == 'u' &&
+                r.i + 1 < r.n && s->buf[r.i] == '3' && (s->buf[r.i + 1] | 0x20) == 'd') {
                 /* "u=3D": the link is quoted-printable. */
                 *qp_used = 1;
-                return read_link(s, st, n, ctx, 1, qp_used, end);
+                return read_link(s, st, n, ctx, 1, 0, qp_used, end);
             }
             s->norm[nl++] = (unsigned char)c;
             /* Trailing sentence punctuation is not part of the link. */
@@ -414,10 +413,10 @@ static int read_link(pptap_scanner *s, size_t st, size_t n, pptap_scan_context c
             break;
         }
     }
-    if (r.saw_soft && !r.qp && !(s->o.flags & PPTAP_SCAN_NO_QP)) {
+    if (r.saw_soft && !r.qp && may_switch) {
         /* A soft break inside a v3 link: read it again as quoted-printable. */
         *qp_used = 1;
-        return read_link(s, st, n, ctx, 1, qp_used, end);
+        return read_link(s, st, n, ctx, 1, 0, qp_used, end);
     }
     if (!done && r.starved) {
         return EXT_MORE;
@@ -488,6 +487,13 @@ static int qp_evidence(const unsigned char *b, size_t lo, size_t st, size_t n)
         }
     }
     return 0;
+}
+
+/* 1 when the link read into s->norm decodes. */
+static int decodable(const pptap_scanner *s)
+{
+    pptap_urldef_result r;
+    return pptap_urldef_decode(&r, NULL, 0, (const char *)s->norm, s->norm_len) != PPTAP_EDECODE;
 }
 
 /* Finds the start of the link whose "urldefense" is at c; 0 when none. */
@@ -794,9 +800,23 @@ static int process(pptap_scanner *s)
         if (safelinks) {
             rc = read_safelinks(s, st, s->len, ctx, &end);
         } else {
-            int qp0 = (s->o.flags & PPTAP_SCAN_QP) ||
-                      (!(s->o.flags & PPTAP_SCAN_NO_QP) && qp_evidence(s->buf, lo, st, s->len));
-            rc = read_link(s, st, s->len, ctx, qp0, &qp, &end);
+            int forced = (s->o.flags & (PPTAP_SCAN_QP | PPTAP_SCAN_NO_QP)) != 0;
+            int qp0 =
+                (s->o.flags & PPTAP_SCAN_QP) || (!forced && qp_evidence(s->buf, lo, st, s->len));
+            rc = read_link(s, st, s->len, ctx, qp0, !forced, &qp, &end);
+            if (rc == EXT_OK && qp && !forced && !decodable(s)) {
+                /* The evidence misled (a literal "=3D" in 8-bit text, say):
+                 * keep the plain reading when that one decodes. */
+                int qp2;
+                size_t end2;
+                if (read_link(s, st, s->len, ctx, 0, 0, &qp2, &end2) == EXT_OK && end2 > c &&
+                    decodable(s)) {
+                    qp = 0;
+                    end = end2;
+                } else {
+                    rc = read_link(s, st, s->len, ctx, 1, 0, &qp, &end);
+                }
+            }
         }
         if (rc == EXT_MORE) {
             s->scan = c;
