@@ -4,7 +4,10 @@
 #ifndef PPTAP_PPTAP_H
 #define PPTAP_PPTAP_H
 
+#include <pptap/client.h>
 #include <pptap/common.h>
+#include <pptap/settings.h>
+#include <pptap/tap.h>
 #include <pptap/time.h>
 #include <pptap/urldefense.h>
 
