@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "ascii.h"
 #include "internal.h"
 
 typedef struct {
@@ -47,23 +48,6 @@ static const unsigned short cp1252[32] = {
     0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
     0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178,
 };
-
-static int is_alnum(unsigned char c)
-{
-    return (unsigned)(c - '0') < 10u || (unsigned)((c | 0x20) - 'a') < 26u;
-}
-
-static int hexval(unsigned char c)
-{
-    if ((unsigned)(c - '0') < 10u) {
-        return c - '0';
-    }
-    c |= 0x20;
-    if ((unsigned)(c - 'a') < 6u) {
-        return c - 'a' + 10;
-    }
-    return -1;
-}
 
 static const entity *lookup(const char *name, size_t len)
 {
@@ -149,7 +133,7 @@ static size_t match_ref(const unsigned char *s, size_t n, unsigned char *val, si
         size_t d0 = i;
         unsigned long cp = 0;
         while (i < n) {
-            int v = hex ? hexval(s[i]) : ((unsigned)(s[i] - '0') < 10u ? s[i] - '0' : -1);
+            int v = hex ? ascii_hexval(s[i]) : ((unsigned)(s[i] - '0') < 10u ? s[i] - '0' : -1);
             if (v < 0) {
                 break;
             }
@@ -169,7 +153,7 @@ static size_t match_ref(const unsigned char *s, size_t n, unsigned char *val, si
         return i;
     }
     size_t k = 0;
-    while (1 + k < n && k < 32 && is_alnum(s[1 + k])) {
+    while (1 + k < n && k < 32 && ascii_isalnum(s[1 + k])) {
         k++;
     }
     if (k == 0) {
@@ -190,7 +174,7 @@ static size_t match_ref(const unsigned char *s, size_t n, unsigned char *val, si
         size_t l = e->name_len;
         /* In an attribute value, "&name" followed by '=' or an alphanumeric
          * stays as it is (so "&region=" is not "®ion="). */
-        if (1 + l < n && (s[1 + l] == '=' || is_alnum(s[1 + l]))) {
+        if (1 + l < n && (s[1 + l] == '=' || ascii_isalnum(s[1 + l]))) {
             return 0;
         }
         memcpy(val, e->value, e->value_len);

@@ -18,6 +18,7 @@
 
 #include <pptap/urldefense.h>
 
+#include "ascii.h"
 #include "internal.h"
 
 #define BLOCK (256u * 1024u)
@@ -44,33 +45,6 @@ struct pptap_scanner {
     int stopped;
 };
 
-static inline unsigned char lower(unsigned char c)
-{
-    return (unsigned)(c - 'A') < 26u ? (unsigned char)(c | 0x20) : c;
-}
-
-static int ieq(const unsigned char *s, const char *w, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (lower(s[i]) != (unsigned char)w[i]) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-static int hexval(unsigned char c)
-{
-    if ((unsigned)(c - '0') < 10u) {
-        return c - '0';
-    }
-    c |= 0x20;
-    if ((unsigned)(c - 'a') < 6u) {
-        return c - 'a' + 10;
-    }
-    return -1;
-}
-
 /* Length of a zero-width character (U+200B..U+200D, U+2060, U+FEFF, soft
  * hyphen) at s, or 0. Such characters are skipped inside links. */
 static int zero_width_at(const unsigned char *s, size_t n)
@@ -95,14 +69,14 @@ static int zero_width_at(const unsigned char *s, size_t n)
 static int word_at(const unsigned char *s, size_t i, size_t n)
 {
     static const char w[] = "urldefense";
-    if (i + 10 <= n && ieq(s + i, w, 10)) {
+    if (i + 10 <= n && ascii_ieq(s + i, w, 10)) {
         return 1;
     }
     for (size_t k = 0; k < 10; k++) {
         if (i >= n) {
             return -1;
         }
-        if (lower(s[i]) != (unsigned char)w[k]) {
+        if (ascii_lower(s[i]) != (unsigned char)w[k]) {
             /* The window may end inside a zero-width character. */
             return n - i < 3 && (s[i] == 0xE2 || s[i] == 0xEF || s[i] == 0xC2) ? -1 : 0;
         }
@@ -183,11 +157,6 @@ typedef struct {
     size_t npend, ipend;
 } reader;
 
-static int is_alnum(int c)
-{
-    return (unsigned)(c - '0') < 10u || (unsigned)((c | 0x20) - 'a') < 26u;
-}
-
 /* Returns the next logical byte, or -1 at the end of the window. */
 static int rd_next(reader *r)
 {
@@ -214,8 +183,8 @@ static int rd_next(reader *r)
                 continue;
             }
             int h1, h2;
-            if (r->qp && r->i + 2 < r->n && (h1 = hexval(s[r->i + 1])) >= 0 &&
-                (h2 = hexval(s[r->i + 2])) >= 0) {
+            if (r->qp && r->i + 2 < r->n && (h1 = ascii_hexval(s[r->i + 1])) >= 0 &&
+                (h2 = ascii_hexval(s[r->i + 2])) >= 0) {
                 r->i += 3;
                 return h1 << 4 | h2;
             }
@@ -246,7 +215,7 @@ static int rd_next(reader *r)
                     break;
                 }
                 tmp[tl++] = (unsigned char)d;
-                if (d == ';' || !(is_alnum(d) || d == '#')) {
+                if (d == ';' || !(ascii_isalnum(d) || d == '#')) {
                     break;
                 }
             }
@@ -281,17 +250,17 @@ static int rd_next(reader *r)
 
 static int v3_url_char(int c)
 {
-    return is_alnum(c) || (c > 0 && c < 0x80 && strchr("-._~!$&'(),;=:@/?*%+#", c) != NULL);
+    return ascii_isalnum(c) || (c > 0 && c < 0x80 && strchr("-._~!$&'(),;=:@/?*%+#", c) != NULL);
 }
 
 static int v12_char(int c)
 {
-    return is_alnum(c) || (c > 0 && c < 0x80 && strchr("._~-%:/?=&+,;@", c) != NULL);
+    return ascii_isalnum(c) || (c > 0 && c < 0x80 && strchr("._~-%:/?=&+,;@", c) != NULL);
 }
 
 static int b64_char(int c)
 {
-    return is_alnum(c) || c == '-' || c == '_' || c == '=';
+    return ascii_isalnum(c) || c == '-' || c == '_' || c == '=';
 }
 
 enum { EXT_OK = 0, EXT_MORE = 1 };
@@ -509,7 +478,7 @@ static int link_start(const unsigned char *b, size_t lo, size_t c, size_t *st, i
             ch = back_char(b, lo, &k);
         }
         for (int i = 1; i < 5; i++) {
-            if (ch < 0 || lower((unsigned char)ch) != (unsigned char)rev[i]) {
+            if (ch < 0 || ascii_lower((unsigned char)ch) != (unsigned char)rev[i]) {
                 return 0;
             }
             at = k;
@@ -521,7 +490,7 @@ static int link_start(const unsigned char *b, size_t lo, size_t c, size_t *st, i
         return 1;
     }
     /* SafeLinks: "https://…safelinks.protection.outlook.com/?url=https%3A%2F%2Furldefense…" */
-    if (c >= lo + 6 && ieq(b + c - 6, "%2f%2f", 6)) {
+    if (c >= lo + 6 && ascii_ieq(b + c - 6, "%2f%2f", 6)) {
         k = c - 6;
         while (k > lo) {
             unsigned char ch = b[k - 1];
@@ -531,11 +500,12 @@ static int link_start(const unsigned char *b, size_t lo, size_t c, size_t *st, i
             k--;
         }
         for (size_t p = k; p + 8 < c; p++) {
-            if ((b[p] | 0x20) == 'h' && (ieq(b + p, "https://", 8) || ieq(b + p, "http://", 7))) {
+            if ((b[p] | 0x20) == 'h' &&
+                (ascii_ieq(b + p, "https://", 8) || ascii_ieq(b + p, "http://", 7))) {
                 /* Must be SafeLinks. */
                 for (size_t q = p; q + 10 < c; q++) {
                     if ((b[q] | 0x20) == 's' && c - q >= 32 &&
-                        ieq(b + q, "safelinks.protection.outlook.com", 32)) {
+                        ascii_ieq(b + q, "safelinks.protection.outlook.com", 32)) {
                         *st = p;
                         *safelinks = 1;
                         return 1;
@@ -593,7 +563,7 @@ static int read_safelinks(pptap_scanner *s, size_t st, size_t n, pptap_scan_cont
     size_t p = st;
     size_t nl = 0;
     for (; p + 4 < i; p++) {
-        if ((b[p] == '?' || b[p] == '&' || b[p] == ';') && ieq(b + p + 1, "url=", 4)) {
+        if ((b[p] == '?' || b[p] == '&' || b[p] == ';') && ascii_ieq(b + p + 1, "url=", 4)) {
             break;
         }
     }
@@ -604,8 +574,8 @@ static int read_safelinks(pptap_scanner *s, size_t st, size_t n, pptap_scan_cont
     p += 5;
     while (p < i && b[p] != '&') {
         int h1, h2;
-        if (b[p] == '%' && p + 2 < i && (h1 = hexval(b[p + 1])) >= 0 &&
-            (h2 = hexval(b[p + 2])) >= 0) {
+        if (b[p] == '%' && p + 2 < i && (h1 = ascii_hexval(b[p + 1])) >= 0 &&
+            (h2 = ascii_hexval(b[p + 2])) >= 0) {
             s->norm[nl++] = (unsigned char)(h1 << 4 | h2);
             p += 3;
         } else {

@@ -10,6 +10,7 @@
 
 #include <pptap/urldefense.h>
 
+#include "ascii.h"
 #include "internal.h"
 #include "span.h"
 
@@ -54,34 +55,6 @@ static int has_high(const unsigned char *s, size_t n)
         acc |= s[i];
     }
     return (acc & 0x8080808080808080ull) != 0;
-}
-
-static inline int hexval(unsigned char c)
-{
-    if ((unsigned)(c - '0') < 10u) {
-        return c - '0';
-    }
-    c |= 0x20;
-    if ((unsigned)(c - 'a') < 6u) {
-        return c - 'a' + 10;
-    }
-    return -1;
-}
-
-static inline unsigned char lower(unsigned char c)
-{
-    return (unsigned)(c - 'A') < 26u ? (unsigned char)(c | 0x20) : c;
-}
-
-/* Case-insensitive compare of s[0..n) with the lower-case ASCII word w. */
-static int ieq(const unsigned char *s, const char *w, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (lower(s[i]) != (unsigned char)w[i]) {
-            return 0;
-        }
-    }
-    return 1;
 }
 
 static const unsigned char *find2(const unsigned char *s, const unsigned char *end, unsigned char a,
@@ -164,10 +137,10 @@ static int find_wrapper(const unsigned char *s, size_t n, size_t *start, unsigne
         if (c >= 5 && memcmp(p - 5, "https", 5) == 0) {
             st = c - 5;
             exact = 1;
-        } else if (c >= 5 && ieq(p - 5, "https", 5)) {
+        } else if (c >= 5 && ascii_ieq(p - 5, "https", 5)) {
             st = c - 5;
             exact = 0;
-        } else if (c >= 4 && ieq(p - 4, "http", 4)) {
+        } else if (c >= 4 && ascii_ieq(p - 4, "http", 4)) {
             st = c - 4;
             exact = 0;
         } else {
@@ -175,23 +148,23 @@ static int find_wrapper(const unsigned char *s, size_t n, size_t *start, unsigne
             continue;
         }
         if (memcmp(h, "urldefense", 10) != 0) {
-            if (!ieq(h, "urldefense", 10)) {
+            if (!ascii_ieq(h, "urldefense", 10)) {
                 p++;
                 continue;
             }
             exact = 0;
         }
         const unsigned char *t = h + 10;
-        if ((size_t)(end - t) >= 11 && (t[1] | 0x20) == 'p' && ieq(t, ".proofpoint", 11)) {
+        if ((size_t)(end - t) >= 11 && (t[1] | 0x20) == 'p' && ascii_ieq(t, ".proofpoint", 11)) {
             exact = exact && memcmp(t, ".proofpoint", 11) == 0;
             t += 11;
         }
         if ((size_t)(end - t) >= 4 && memcmp(t, ".com", 4) == 0) {
             t += 4;
-        } else if ((size_t)(end - t) >= 4 && ieq(t, ".com", 4)) {
+        } else if ((size_t)(end - t) >= 4 && ascii_ieq(t, ".com", 4)) {
             exact = 0;
             t += 4;
-        } else if ((size_t)(end - t) >= 3 && ieq(t, ".us", 3)) {
+        } else if ((size_t)(end - t) >= 3 && ascii_ieq(t, ".us", 3)) {
             exact = 0;
             t += 3;
         } else {
@@ -425,11 +398,6 @@ static int pd_next(pdreader *r)
     return c;
 }
 
-static int is_alnum(int c)
-{
-    return (unsigned)(c - '0') < 10u || (unsigned)((c | 0x20) - 'a') < 26u;
-}
-
 /*
  * v1/v2 into a buffer smaller than the url group: unquote and HTML-unescape
  * in one pass (the same rules as percent_decode() and pptap__html_unescape()),
@@ -461,7 +429,7 @@ static void decode_v12_exact(sink *o, const unsigned char *s, size_t n, int v2)
                 pdreader w = u;
                 int e = pd_next(&w);
                 int dv = e < 0                       ? -1
-                         : hex                       ? hexval((unsigned char)e)
+                         : hex                       ? ascii_hexval((unsigned char)e)
                          : (unsigned)(e - '0') < 10u ? e - '0'
                                                      : -1;
                 if (dv < 0) {
@@ -498,7 +466,7 @@ static void decode_v12_exact(sink *o, const unsigned char *s, size_t n, int v2)
                 break;
             }
             tmp[tl++] = (unsigned char)e;
-            if (!is_alnum(e)) {
+            if (!ascii_isalnum(e)) {
                 break;
             }
         }
@@ -655,7 +623,8 @@ static inline unsigned char unq_next(const unsigned char *s, size_t *i, size_t e
 {
     unsigned char c = s[*i];
     int h1, h2;
-    if (c == '%' && *i + 2 < e && (h1 = hexval(s[*i + 1])) >= 0 && (h2 = hexval(s[*i + 2])) >= 0) {
+    if (c == '%' && *i + 2 < e && (h1 = ascii_hexval(s[*i + 1])) >= 0 &&
+        (h2 = ascii_hexval(s[*i + 2])) >= 0) {
         *i += 3;
         return (unsigned char)(h1 << 4 | h2);
     }
@@ -720,7 +689,7 @@ static size_t slash_repair_at(const unsigned char *u, size_t n)
 {
     size_t j = 0;
     while (j < n) {
-        unsigned char c = lower(u[j]);
+        unsigned char c = ascii_lower(u[j]);
         if ((unsigned)(c - 'a') < 26u || (unsigned)(c - '0') < 10u || c == '+' || c == '.' ||
             c == '-') {
             j++;

@@ -194,6 +194,27 @@ static int decode_line(decode_ctx *c, const char *s, size_t n)
     return decode_one(c, s, n, "input", c->n_in + 1);
 }
 
+/* Appends to the pending partial line. Returns 0 or EXIT_SOFTWARE. */
+static int line_append(decode_ctx *c, const char *p, size_t k)
+{
+    if (c->line_len + k > c->line_cap) {
+        size_t cap = c->line_cap ? c->line_cap : 4096;
+        while (cap < c->line_len + k) {
+            cap *= 2;
+        }
+        char *q = realloc(c->line, cap);
+        if (q == NULL) {
+            cli_err("out of memory");
+            return EXIT_SOFTWARE;
+        }
+        c->line = q;
+        c->line_cap = cap;
+    }
+    memcpy(c->line + c->line_len, p, k);
+    c->line_len += k;
+    return 0;
+}
+
 static int line_block(const char *data, size_t len, void *payload)
 {
     decode_ctx *c = payload;
@@ -201,42 +222,15 @@ static int line_block(const char *data, size_t len, void *payload)
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         if (nl == NULL) {
-            size_t k = (size_t)(end - p);
-            if (c->line_len + k > c->line_cap) {
-                size_t cap = c->line_cap ? c->line_cap : 4096;
-                while (cap < c->line_len + k) {
-                    cap *= 2;
-                }
-                char *q = realloc(c->line, cap);
-                if (q == NULL) {
-                    cli_err("out of memory");
-                    return EXIT_SOFTWARE;
-                }
-                c->line = q;
-                c->line_cap = cap;
-            }
-            memcpy(c->line + c->line_len, p, k);
-            c->line_len += k;
-            break;
+            return line_append(c, p, (size_t)(end - p));
         }
         int rc;
         if (c->line_len > 0) {
-            size_t k = (size_t)(nl - p);
-            if (c->line_len + k > c->line_cap) {
-                size_t cap = c->line_cap;
-                while (cap < c->line_len + k) {
-                    cap *= 2;
-                }
-                char *q = realloc(c->line, cap);
-                if (q == NULL) {
-                    cli_err("out of memory");
-                    return EXIT_SOFTWARE;
-                }
-                c->line = q;
-                c->line_cap = cap;
+            /* The line began in an earlier block. */
+            rc = line_append(c, p, (size_t)(nl - p));
+            if (rc == 0) {
+                rc = decode_line(c, c->line, c->line_len);
             }
-            memcpy(c->line + c->line_len, p, k);
-            rc = decode_line(c, c->line, c->line_len + k);
             c->line_len = 0;
         } else {
             rc = decode_line(c, p, (size_t)(nl - p));
