@@ -64,8 +64,42 @@ static int zero_width_at(const unsigned char *s, size_t n)
     return 0;
 }
 
-/* 1 when "urldefense" (any case, zero-width characters allowed between the
- * letters) starts at s[i]; -1 when the window ends inside a partial match. */
+/* Length of an invisible sequence at s[i..n) (a zero-width character or a
+ * quoted-printable soft line break), 0 when there is none, -1 when the
+ * window ends where one may be starting. */
+static int invisible_at(const unsigned char *s, size_t i, size_t n)
+{
+    if (i >= n) {
+        return 0;
+    }
+    unsigned char c = s[i];
+    if (c == '=') {
+        if (i + 1 >= n) {
+            return -1;
+        }
+        if (s[i + 1] == '\n') {
+            return 2;
+        }
+        if (s[i + 1] == '\r') {
+            return i + 2 >= n ? -1 : s[i + 2] == '\n' ? 3 : 0;
+        }
+        return 0;
+    }
+    if (c >= 0xC2) {
+        int z = zero_width_at(s + i, n - i);
+        if (z > 0) {
+            return z;
+        }
+        if (n - i < 3 && (c == 0xE2 || c == 0xEF || c == 0xC2)) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* 1 when "urldefense" (any case, zero-width characters and soft line breaks
+ * allowed between the letters) starts at s[i]; -1 when the window ends
+ * inside a partial match. */
 static int word_at(const unsigned char *s, size_t i, size_t n)
 {
     static const char w[] = "urldefense";
@@ -77,18 +111,40 @@ static int word_at(const unsigned char *s, size_t i, size_t n)
             return -1;
         }
         if (ascii_lower(s[i]) != (unsigned char)w[k]) {
-            /* The window may end inside a zero-width character. */
-            return n - i < 3 && (s[i] == 0xE2 || s[i] == 0xEF || s[i] == 0xC2) ? -1 : 0;
+            return 0;
         }
         i++;
         if (k < 9) {
             int z;
-            while ((z = zero_width_at(s + i, n - i)) > 0) {
+            while ((z = invisible_at(s, i, n)) > 0) {
                 i += (size_t)z;
+            }
+            if (z < 0) {
+                return -1;
             }
         }
     }
     return 1;
+}
+
+/* Checks the starts of a match interrupted at `pos` (the nine bytes before
+ * it), keeping the smallest in *best and a partial one in *partial. */
+static void interrupted_at(const unsigned char *s, size_t from, size_t pos, size_t n, size_t *best,
+                           size_t *partial)
+{
+    size_t u = pos >= from + 9 ? pos - 9 : from;
+    for (; u < pos && u < *best; u++) {
+        if ((s[u] | 0x20) == 'u') {
+            int w = word_at(s, u, n);
+            if (w > 0) {
+                *best = u;
+                return;
+            }
+            if (w < 0 && u < *partial) {
+                *partial = u;
+            }
+        }
+    }
 }
 
 /* Position of the next case-insensitive "urldefense" in s[from..n), or n;
@@ -104,24 +160,47 @@ static size_t find_candidate(const unsigned char *s, size_t from, size_t n, size
     const __m128i fold = _mm_set1_epi8(0x20);
     const __m128i first = _mm_set1_epi8('u');
     const __m128i last = _mm_set1_epi8('e');
-    const __m128i zw = _mm_set1_epi8((char)0xE2);
+    const __m128i eq = _mm_set1_epi8('=');
+    const __m128i lf = _mm_set1_epi8('\n');
+    const __m128i cr = _mm_set1_epi8('\r');
+    const __m128i e2 = _mm_set1_epi8((char)0xE2);
+    const __m128i ef = _mm_set1_epi8((char)0xEF);
     while (i + 9 + 16 <= n) {
-        __m128i a =
-            _mm_cmpeq_epi8(_mm_or_si128(_mm_loadu_si128((const __m128i *)(s + i)), fold), first);
+        __m128i raw = _mm_loadu_si128((const __m128i *)(s + i));
+        __m128i next = _mm_loadu_si128((const __m128i *)(s + i + 1));
+        __m128i a = _mm_cmpeq_epi8(_mm_or_si128(raw, fold), first);
         __m128i b = _mm_or_si128(_mm_loadu_si128((const __m128i *)(s + i + 9)), fold);
-        __m128i z = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + i + 1)), zw);
-        unsigned mask =
-            (unsigned)_mm_movemask_epi8(_mm_and_si128(a, _mm_or_si128(_mm_cmpeq_epi8(b, last), z)));
+        unsigned mask = (unsigned)_mm_movemask_epi8(_mm_and_si128(a, _mm_cmpeq_epi8(b, last)));
+        /* Where a match could be interrupted: a soft line break ("=" then
+         * CR or LF) or the first byte of a zero-width character. */
+        __m128i soft =
+            _mm_and_si128(_mm_cmpeq_epi8(raw, eq),
+                          _mm_or_si128(_mm_cmpeq_epi8(next, lf), _mm_cmpeq_epi8(next, cr)));
+        unsigned stops = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(soft, _mm_or_si128(_mm_cmpeq_epi8(raw, e2), _mm_cmpeq_epi8(raw, ef))));
+        if ((mask | stops) == 0) {
+            i += 16;
+            continue;
+        }
+        size_t best = n;
         while (mask != 0) {
             unsigned bit = (unsigned)__builtin_ctz(mask);
-            int w = word_at(s, i + bit, n);
-            if (w > 0) {
-                return i + bit;
-            }
-            if (w < 0 && *partial == n) {
-                *partial = i + bit;
+            if (word_at(s, i + bit, n) > 0) {
+                best = i + bit;
+                break;
             }
             mask &= mask - 1;
+        }
+        while (stops != 0) {
+            unsigned bit = (unsigned)__builtin_ctz(stops);
+            if (i + bit >= best) {
+                break;
+            }
+            interrupted_at(s, from, i + bit, n, &best, partial);
+            stops &= stops - 1;
+        }
+        if (best < n) {
+            return best;
         }
         i += 16;
     }
@@ -158,7 +237,9 @@ typedef struct {
 } reader;
 
 /* Returns the next logical byte, or -1 at the end of the window. */
-static int rd_next(reader *r)
+static inline int rd_next(reader *r);
+
+static int rd_next_slow(reader *r)
 {
     if (r->ipend < r->npend) {
         return r->pend[r->ipend++];
@@ -246,21 +327,110 @@ static int rd_next(reader *r)
     return -1;
 }
 
+/* Bytes the reader must look at: '=' (quoted-printable), '&' (references),
+ * white space (inside <…>) and lead bytes of zero-width characters. */
+static const unsigned char rd_special[256] = {
+    ['='] = 1,  ['&'] = 1,  [' '] = 1,  ['\t'] = 1, ['\r'] = 1,
+    ['\n'] = 1, [0xC2] = 1, [0xE2] = 1, [0xEF] = 1,
+};
+
+/* The next logical byte of the link, or -1 at the end of the window. */
+static inline int rd_next(reader *r)
+{
+    if (r->ipend >= r->npend && r->i < r->n && !rd_special[r->s[r->i]] &&
+        (!r->more || r->n - r->i >= 48)) {
+        return r->s[r->i++];
+    }
+    return rd_next_slow(r);
+}
+
 /* ------------------------------------------------------------------------- */
+
+/* Character classes of link parts. */
+enum {
+    CC_V3 = 1 << 0,    /* v3 url part (kept bytes, '*' tokens, '%' re-encodings, '+', '#') */
+    CC_V12 = 1 << 1,   /* v1/v2 query */
+    CC_B64 = 1 << 2,   /* v3 replacement field (base64url and '=') */
+    CC_TRAIL = 1 << 3, /* sentence punctuation that ends a v1/v2 link: . , ; : ! ? */
+};
+
+#define CC_ALNUM_RANGE(lo, hi) [lo... hi] = CC_V3 | CC_V12 | CC_B64
+
+static const unsigned char cclass[256] = {
+    CC_ALNUM_RANGE('0', '9'),
+    CC_ALNUM_RANGE('A', 'Z'),
+    CC_ALNUM_RANGE('a', 'z'),
+    ['-'] = CC_V3 | CC_V12 | CC_B64,
+    ['_'] = CC_V3 | CC_V12 | CC_B64,
+    ['='] = CC_V3 | CC_V12 | CC_B64,
+    ['.'] = CC_V3 | CC_V12 | CC_TRAIL,
+    ['~'] = CC_V3 | CC_V12,
+    ['%'] = CC_V3 | CC_V12,
+    [':'] = CC_V3 | CC_V12 | CC_TRAIL,
+    ['/'] = CC_V3 | CC_V12,
+    ['?'] = CC_V3 | CC_V12 | CC_TRAIL,
+    ['&'] = CC_V3 | CC_V12,
+    ['+'] = CC_V3 | CC_V12,
+    [','] = CC_V3 | CC_V12 | CC_TRAIL,
+    [';'] = CC_V3 | CC_V12 | CC_TRAIL,
+    ['@'] = CC_V3 | CC_V12,
+    ['!'] = CC_V3 | CC_TRAIL,
+    ['$'] = CC_V3,
+    ['\''] = CC_V3,
+    ['('] = CC_V3,
+    [')'] = CC_V3,
+    ['*'] = CC_V3,
+    ['#'] = CC_V3,
+};
+
+/* Bytes read_link() may take in bulk, per part of a link: no decision
+ * depends on them one by one. */
+enum {
+    FC_V3URL = 1 << 0, /* v3 url part, less ';' (delimiter), '=' '&' (reader), '\'' (quote) */
+    FC_V3ENC = 1 << 1, /* v3 replacement field, less '=' and '!' */
+    FC_V3TRK = 1 << 2, /* v3 tracking field, less '$' */
+    FC_V12 = 1 << 3,   /* v1/v2, less '=' and '&' (reader) */
+};
+
+#define FC_ALNUM_RANGE(lo, hi) [lo... hi] = FC_V3URL | FC_V3ENC | FC_V3TRK | FC_V12
+
+static const unsigned char fastc[256] = {
+    FC_ALNUM_RANGE('0', '9'),
+    FC_ALNUM_RANGE('A', 'Z'),
+    FC_ALNUM_RANGE('a', 'z'),
+    ['-'] = FC_V3URL | FC_V3ENC | FC_V3TRK | FC_V12,
+    ['_'] = FC_V3URL | FC_V3ENC | FC_V3TRK | FC_V12,
+    ['.'] = FC_V3URL | FC_V12,
+    ['~'] = FC_V3URL | FC_V12,
+    ['%'] = FC_V3URL | FC_V12,
+    [':'] = FC_V3URL | FC_V12,
+    ['/'] = FC_V3URL | FC_V12,
+    ['?'] = FC_V3URL | FC_V12,
+    ['+'] = FC_V3URL | FC_V12,
+    [','] = FC_V3URL | FC_V12,
+    ['@'] = FC_V3URL | FC_V12,
+    [';'] = FC_V12,
+    ['!'] = FC_V3URL | FC_V3TRK,
+    ['$'] = FC_V3URL,
+    ['('] = FC_V3URL,
+    [')'] = FC_V3URL,
+    ['*'] = FC_V3URL,
+    ['#'] = FC_V3URL,
+};
 
 static int v3_url_char(int c)
 {
-    return ascii_isalnum(c) || (c > 0 && c < 0x80 && strchr("-._~!$&'(),;=:@/?*%+#", c) != NULL);
+    return c >= 0 && (cclass[c & 0xFF] & CC_V3);
 }
 
 static int v12_char(int c)
 {
-    return ascii_isalnum(c) || (c > 0 && c < 0x80 && strchr("._~-%:/?=&+,;@", c) != NULL);
+    return c >= 0 && (cclass[c & 0xFF] & CC_V12);
 }
 
 static int b64_char(int c)
 {
-    return ascii_isalnum(c) || c == '-' || c == '_' || c == '=';
+    return c >= 0 && (cclass[c & 0xFF] & CC_B64);
 }
 
 enum { EXT_OK = 0, EXT_MORE = 1 };
@@ -294,6 +464,44 @@ static int read_link(pptap_scanner *s, size_t st, size_t n, pptap_scan_context c
     int done = 0;
     /* Scheme and host up to "/vD/" are read with the same reader. */
     while (!done) {
+        if (version != 0 && r.ipend >= r.npend) {
+            /* Take runs of bytes that need no decision one by one. */
+            unsigned char fm = version != 3 ? FC_V12
+                               : phase == 0 ? FC_V3URL
+                               : phase == 1 ? FC_V3ENC
+                                            : FC_V3TRK;
+            size_t lim = r.more ? (r.n >= 48 ? r.n - 48 : 0) : r.n;
+            if (lim > r.i + (MAX_LINK - nl)) {
+                lim = r.i + (MAX_LINK - nl);
+            }
+            const unsigned char *b = s->buf;
+            size_t i = r.i;
+            if (fm == FC_V12) {
+                while (i < lim && (fastc[b[i]] & fm)) {
+                    unsigned char ch = b[i++];
+                    s->norm[nl++] = ch;
+                    if (!(cclass[ch] & CC_TRAIL)) {
+                        last_good = i;
+                        last_good_norm = nl;
+                    }
+                }
+            } else {
+                size_t i0 = i;
+                while (i < lim && (fastc[b[i]] & fm)) {
+                    i++;
+                }
+                if (i > i0) {
+                    memcpy(s->norm + nl, b + i0, i - i0);
+                    nl += i - i0;
+                    last_good = i;
+                    last_good_norm = nl;
+                }
+            }
+            r.i = i;
+            if (nl >= MAX_LINK) {
+                break;
+            }
+        }
         size_t at = r.i;
         int from_pend = r.ipend < r.npend;
         int c = rd_next(&r);
@@ -373,7 +581,7 @@ static int read_link(pptap_scanner *s, size_t st, size_t n, pptap_scan_context c
             }
             s->norm[nl++] = (unsigned char)c;
             /* Trailing sentence punctuation is not part of the link. */
-            if (!strchr(".,;:!?", c)) {
+            if (!(cclass[c] & CC_TRAIL)) {
                 last_good = r.i;
                 last_good_norm = nl;
             }
@@ -396,11 +604,20 @@ static int read_link(pptap_scanner *s, size_t st, size_t n, pptap_scan_context c
     return EXT_OK;
 }
 
-/* The logical byte before position *k (zero-width characters skipped), or -1. */
+/* The logical byte before position *k (zero-width characters and soft line
+ * breaks skipped), or -1. */
 static int back_char(const unsigned char *b, size_t lo, size_t *k)
 {
     while (*k > lo) {
         size_t j = *k - 1;
+        if (b[j] == '\n' && j > lo && b[j - 1] == '=') {
+            *k -= 2;
+            continue;
+        }
+        if (b[j] == '\n' && j > lo + 1 && b[j - 1] == '\r' && b[j - 2] == '=') {
+            *k -= 3;
+            continue;
+        }
         if (b[j] >= 0x80) {
             /* Step over a whole zero-width character ending here. */
             size_t t;
@@ -440,10 +657,12 @@ static int qp_mark_at(const unsigned char *s, size_t i, size_t n)
 static int qp_evidence(const unsigned char *b, size_t lo, size_t st, size_t n)
 {
     size_t from = st > lo + 256 ? st - 256 : lo;
-    for (size_t i = from; i < st; i++) {
-        if (b[i] == '=' && qp_mark_at(b, i, st)) {
+    const unsigned char *p = b + from;
+    while ((p = memchr(p, '=', (size_t)(b + st - p))) != NULL) {
+        if (qp_mark_at(b, (size_t)(p - b), st)) {
             return 1;
         }
+        p++;
     }
     size_t lim = n - st > 512 ? st + 512 : n;
     for (size_t i = st; i < lim; i++) {
@@ -553,7 +772,7 @@ static int read_safelinks(pptap_scanner *s, size_t st, size_t n, pptap_scan_cont
     if (i == limit && limit == n && !s->finished) {
         return EXT_MORE;
     }
-    while (i > st && strchr(".,;:!?)", s->buf[i - 1])) {
+    while (i > st && ((cclass[s->buf[i - 1]] & CC_TRAIL) || s->buf[i - 1] == ')')) {
         i--;
     }
     (void)ctx;
@@ -779,8 +998,10 @@ static int process(pptap_scanner *s)
                  * keep the plain reading when that one decodes. */
                 int qp2;
                 size_t end2;
-                if (read_link(s, st, s->len, ctx, 0, 0, &qp2, &end2) == EXT_OK && end2 > c &&
-                    decodable(s)) {
+                int rc2 = read_link(s, st, s->len, ctx, 0, 0, &qp2, &end2);
+                if (rc2 == EXT_MORE) {
+                    rc = EXT_MORE; /* decide when the rest of the link is here */
+                } else if (end2 > c && decodable(s)) {
                     qp = 0;
                     end = end2;
                 } else {
