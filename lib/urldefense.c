@@ -41,20 +41,38 @@ static inline void put_mem(sink *s, const unsigned char *d, size_t n)
     s->len += n;
 }
 
-/* 1 when s[0..n) has a byte >= 0x80. */
-static int has_high(const unsigned char *s, size_t n)
+/* Flags of the decoded bytes: PPTAP_URLDEF_F_CONTROL when one is <= 0x20 or
+ * 0x7F, and bit 31 when one is >= 0x80 (then UTF-8 must be checked). One
+ * pass, eight bytes at a time. */
+#define HAS_HIGH (1u << 31)
+static unsigned byte_flags(const unsigned char *s, size_t n)
 {
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t acc = 0, ctl = 0;
     size_t i = 0;
-    uint64_t acc = 0;
     for (; i + 8 <= n; i += 8) {
         uint64_t w;
         memcpy(&w, s + i, 8);
         acc |= w;
+        uint64_t d = w ^ (ones * 0x7F);
+        ctl |= ((w - ones * 0x21) & ~w) | ((d - ones) & ~d);
     }
+    unsigned f = 0;
     for (; i < n; i++) {
         acc |= s[i];
+        if (s[i] <= 0x20 || s[i] == 0x7F) {
+            f |= PPTAP_URLDEF_F_CONTROL;
+        }
     }
-    return (acc & 0x8080808080808080ull) != 0;
+    if ((ctl & highs) != 0) {
+        /* Exact as a test of existence: a borrow only starts at a byte below
+         * 0x21 (or equal to 0x7F, for the second term). */
+        f |= PPTAP_URLDEF_F_CONTROL;
+    }
+    if (acc & highs) {
+        f |= HAS_HIGH;
+    }
+    return f;
 }
 
 static const unsigned char *find2(const unsigned char *s, const unsigned char *end, unsigned char a,
@@ -842,7 +860,9 @@ int pptap_urldef_decode(pptap_urldef_result *res, char *out, size_t outsz, const
     }
     if (rc == 0) {
         r.len = o.len;
-        if (has_high(o.p, o.len) && !pptap__utf8_valid(o.p, o.len)) {
+        unsigned bf = byte_flags(o.p, o.len);
+        r.flags |= bf & PPTAP_URLDEF_F_CONTROL;
+        if ((bf & HAS_HIGH) && !pptap__utf8_valid(o.p, o.len)) {
             r.flags |= PPTAP_URLDEF_F_INVALID_UTF8;
         }
     }

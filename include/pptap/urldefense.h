@@ -40,6 +40,9 @@ enum {
     PPTAP_URLDEF_F_SLASH_REPAIRED = 1u << 1,
     /* The decoded bytes are not valid UTF-8 (percent escapes or v3 bytes). */
     PPTAP_URLDEF_F_INVALID_UTF8 = 1u << 2,
+    /* The decoded bytes hold a control character, a space or DEL (bytes up
+     * to 0x20 and 0x7F): escape them before printing on a line. */
+    PPTAP_URLDEF_F_CONTROL = 1u << 3,
 };
 
 /** The outcome of pptap_urldef_decode(). */

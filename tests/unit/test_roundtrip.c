@@ -367,6 +367,12 @@ static void test_roundtrip(void **state)
             unsigned want_flags =
                 (opts.host == PPTAP_URLDEF_HOST_US ? PPTAP_URLDEF_F_NONREF_HOST : 0u) |
                 (valid ? 0u : PPTAP_URLDEF_F_INVALID_UTF8);
+            for (size_t k = 0; k < u.n; k++) {
+                if ((unsigned char)u.b[k] <= 0x20 || (unsigned char)u.b[k] == 0x7F) {
+                    want_flags |= PPTAP_URLDEF_F_CONTROL;
+                    break;
+                }
+            }
             int ok = rc == 0 && drc == 0 && res.status == PPTAP_URLDEF_OK &&
                      res.version == version && res.len == u.n && memcmp(dec, u.b, u.n) == 0 &&
                      res.flags == want_flags && res.start == 0;

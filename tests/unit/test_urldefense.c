@@ -501,6 +501,17 @@ static const char *show(const char *s, size_t n, char *buf, size_t bufsz)
     return buf;
 }
 
+/* 1 when s[0..n) holds a byte <= 0x20 or 0x7F (PPTAP_URLDEF_F_CONTROL). */
+static int has_control(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] == 0x7F) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Decodes into an exactly sized heap buffer and checks one case; returns 1
  * (after printing the difference) when it fails. */
 static int decode_fails(const char *in, size_t inlen, pptap_urldef_status st, const char *out,
@@ -517,6 +528,10 @@ static int decode_fails(const char *in, size_t inlen, pptap_urldef_status st, co
     memset(&res, 0xA5, sizeof(res));
     int rc = pptap_urldef_decode(&res, buf, cap, copy, inlen);
     free(copy);
+    /* PPTAP_URLDEF_F_CONTROL follows from the expected bytes. */
+    if (flags != F_ANY && st == PPTAP_URLDEF_OK && has_control(out, outlen)) {
+        flags |= PPTAP_URLDEF_F_CONTROL;
+    }
     int bad = rc != (st == PPTAP_URLDEF_OK ? 0 : PPTAP_EDECODE) || res.status != st ||
               res.version != version || (flags != F_ANY && (int)res.flags != flags) ||
               (st == PPTAP_URLDEF_OK && (res.len != outlen || memcmp(buf, out, outlen) != 0));
@@ -1419,6 +1434,9 @@ static void model_decode(model_result *m, const unsigned char *s, size_t n)
     }
     if (m->st == PPTAP_URLDEF_OK && !pptap__utf8_valid(m->out, m->len)) {
         m->flags |= PPTAP_URLDEF_F_INVALID_UTF8;
+    }
+    if (m->st == PPTAP_URLDEF_OK && has_control((const char *)m->out, m->len)) {
+        m->flags |= PPTAP_URLDEF_F_CONTROL;
     }
 }
 
