@@ -12,7 +12,7 @@
 
 void cmd_decode_usage(FILE *out)
 {
-    fputs("usage: pptap decode [--json] [URL...]\n"
+    fputs("usage: pptap decode [--json] [--online [--compare]] [URL...]\n"
           "       pptap decode --scan FILE|- [--json | --rewrite] [--qp | --no-qp]\n"
           "\n"
           "Decodes Proofpoint URL Defense links (v1, v2, v3; urldefense.proofpoint.com,\n"
@@ -32,10 +32,18 @@ void cmd_decode_usage(FILE *out)
           "  -r, --rewrite    with --scan: print the text with every link decoded in place\n"
           "      --qp         with --scan: read the whole input as quoted-printable\n"
           "      --no-qp      with --scan: never read links as quoted-printable\n"
+          "      --online     send the links that do not decode offline to the API's URL\n"
+          "                   decoder (POST /v2/url/decode, batched; pool url-decode);\n"
+          "                   JSON objects then also say \"source\" (offline or api) and\n"
+          "                   the API's answer (apiSuccess, apiDecodedUrl, apiError)\n"
+          "      --compare    with --online: send every link to the API too and report\n"
+          "                   each disagreement with the offline decoder on stderr (and\n"
+          "                   \"agree\" in JSON); exit 65 when there is one\n"
           "  -h, --help       show this help and exit\n"
           "\n"
           "Exit status: 0 when every link decoded, 65 when some did not (the output still\n"
-          "covers all of them), 64 on usage errors, 66 when FILE cannot be read.\n",
+          "covers all of them), 64 on usage errors, 66 when FILE cannot be read; with\n"
+          "--online also the API's statuses (69, 75, 77, 78; see pptap(1)).\n",
           out);
 }
 
@@ -50,7 +58,26 @@ typedef struct {
     char *line;
     size_t line_len, line_cap;
     int rewrite;
+    /* --online: inputs held until the API has answered for their chunk */
+    int online, compare;
+    pptap_client *cl;
+    struct pending *pend;
+    size_t npend;
+    unsigned long long n_disagree;
 } decode_ctx;
+
+/* One input of the current --online chunk. */
+struct pending {
+    char *in;
+    size_t len;
+    int rc;
+    pptap_urldef_result r;
+    char *dec; /* offline result when rc == 0 */
+    const char *where;
+    unsigned long long n;
+};
+
+#define ONLINE_CHUNK 1000
 
 static const char hexdig[] = "0123456789ABCDEF";
 
@@ -141,6 +168,176 @@ static void put_json_result(cli_out *o, const char *enc, size_t enclen, int rc,
     }
 }
 
+/* --- --online ------------------------------------------------------------- */
+
+static int flush_online(decode_ctx *c);
+
+static int hold_online(decode_ctx *c, const char *in, size_t len, int rc,
+                       const pptap_urldef_result *r, const char *where, unsigned long long n)
+{
+    struct pending *p = &c->pend[c->npend];
+    memset(p, 0, sizeof *p);
+    p->in = malloc(len + 1);
+    p->dec = rc == 0 ? malloc(r->len + 1) : NULL;
+    if (p->in == NULL || (rc == 0 && p->dec == NULL)) {
+        free(p->in);
+        free(p->dec);
+        cli_err("out of memory");
+        return EXIT_SOFTWARE;
+    }
+    memcpy(p->in, in, len);
+    p->in[len] = '\0';
+    p->len = len;
+    if (rc == 0) {
+        memcpy(p->dec, c->dec, r->len);
+        p->dec[r->len] = '\0';
+    }
+    p->rc = rc;
+    p->r = *r;
+    p->where = where;
+    p->n = n;
+    c->npend++;
+    return c->npend == ONLINE_CHUNK ? flush_online(c) : 0;
+}
+
+static void put_opt_str(cli_out *o, const char *key, const char *v)
+{
+    cli_out_puts(o, key);
+    if (v != NULL) {
+        cli_out_json_str(o, v, strlen(v));
+    } else {
+        cli_out_puts(o, "null");
+    }
+}
+
+/* Writes one held input with the API's answer `a` (NULL when not asked). */
+static void put_online(decode_ctx *c, const struct pending *p, const pptap_decoded_url *a)
+{
+    int api_ok = a != NULL && a->success && a->decoded_url != NULL;
+    int agree = 1;
+    if (a != NULL && c->compare) {
+        agree = p->rc == 0 ? api_ok && strlen(a->decoded_url) == p->r.len &&
+                                 memcmp(a->decoded_url, p->dec, p->r.len) == 0
+                           : !api_ok;
+        if (!agree) {
+            c->n_disagree++;
+            cli_err("%s %llu: offline and API disagree: offline %s%s%s, API %s%s%s", p->where, p->n,
+                    p->rc == 0 ? "\"" : "",
+                    p->rc == 0 ? p->dec : pptap_urldef_status_code(p->r.status),
+                    p->rc == 0 ? "\"" : "", api_ok ? "\"" : "",
+                    api_ok ? a->decoded_url : (a->error != NULL ? a->error : "failed"),
+                    api_ok ? "\"" : "");
+        }
+    }
+    int use_api = p->rc != 0 && api_ok;
+    if (p->rc != 0 && !api_ok) {
+        c->n_failed++;
+        if (!c->json) {
+            cli_err("%s %llu: %s: %s%s%s", p->where, p->n, pptap_urldef_status_code(p->r.status),
+                    pptap_urldef_status_message(p->r.status), a != NULL ? "; API: " : "",
+                    a != NULL ? (a->error != NULL ? a->error : "failed") : "");
+        }
+    }
+    if (!c->json) {
+        if (p->rc == 0) {
+            put_line_safe(&c->out, p->dec, p->r.len);
+        } else if (use_api) {
+            put_line_safe(&c->out, a->decoded_url, strlen(a->decoded_url));
+        } else {
+            cli_out_put(&c->out, p->in, p->len);
+        }
+        cli_out_putc(&c->out, '\n');
+        return;
+    }
+    cli_out_putc(&c->out, '{');
+    if (use_api) {
+        cli_out_puts(&c->out, "\"encodedUrl\":");
+        cli_out_json_str(&c->out, p->in, p->len);
+        cli_out_puts(&c->out, ",\"decodedUrl\":");
+        cli_out_json_str(&c->out, a->decoded_url, strlen(a->decoded_url));
+        cli_out_puts(&c->out, ",\"success\":true,\"error\":null,\"errorCode\":null,\"version\":");
+        if (p->r.version > 0) {
+            cli_out_putc(&c->out, (char)('0' + p->r.version));
+        } else {
+            cli_out_puts(&c->out, "null");
+        }
+    } else {
+        put_json_result(&c->out, p->in, p->len, p->rc, &p->r, p->dec, p->rc == 0 ? p->r.len : 0);
+    }
+    cli_out_puts(&c->out, p->rc == 0 ? ",\"source\":\"offline\""
+                          : use_api  ? ",\"source\":\"api\""
+                                     : ",\"source\":null");
+    if (a != NULL) {
+        cli_out_puts(&c->out, a->success ? ",\"apiSuccess\":true" : ",\"apiSuccess\":false");
+        put_opt_str(&c->out, ",\"apiDecodedUrl\":", a->decoded_url);
+        put_opt_str(&c->out, ",\"apiError\":", a->error);
+        if (a->message_guid != NULL) {
+            put_opt_str(&c->out, ",\"messageGuid\":", a->message_guid);
+        }
+        if (a->cluster_name != NULL) {
+            put_opt_str(&c->out, ",\"clusterName\":", a->cluster_name);
+        }
+        if (a->recipient_email != NULL) {
+            put_opt_str(&c->out, ",\"recipientEmail\":", a->recipient_email);
+        }
+        if (c->compare) {
+            cli_out_puts(&c->out, agree ? ",\"agree\":true" : ",\"agree\":false");
+        }
+    }
+    cli_out_puts(&c->out, "}\n");
+}
+
+/* Asks the API about the held inputs that need it, then writes them all in order. */
+static int flush_online(decode_ctx *c)
+{
+    int rc = 0;
+    const char **urls = NULL;
+    size_t *slot = NULL, nurl = 0;
+    pptap_url_decode_result *res = NULL;
+    if (c->npend == 0) {
+        return 0;
+    }
+    urls = malloc(c->npend * sizeof *urls);
+    slot = malloc(c->npend * sizeof *slot);
+    if (urls == NULL || slot == NULL) {
+        cli_err("out of memory");
+        rc = EXIT_SOFTWARE;
+        goto out;
+    }
+    for (size_t i = 0; i < c->npend; i++) {
+        slot[i] = (size_t)-1;
+        if (c->pend[i].rc != 0 || c->compare) {
+            slot[i] = nurl;
+            urls[nurl++] = c->pend[i].in;
+        }
+    }
+    if (nurl > 0) {
+        int err = pptap_url_decode(c->cl, &res, urls, nurl);
+        if (err != 0) {
+            rc = cli_api_error(c->cl, err);
+            goto out;
+        }
+        if (res->n_urls != nurl) {
+            cli_err("the API's URL decoder answered %zu results for %zu URLs", res->n_urls, nurl);
+            rc = EXIT_DATAERR;
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < c->npend; i++) {
+        put_online(c, &c->pend[i], slot[i] != (size_t)-1 ? &res->urls[slot[i]] : NULL);
+    }
+out:
+    for (size_t i = 0; i < c->npend; i++) {
+        free(c->pend[i].in);
+        free(c->pend[i].dec);
+    }
+    c->npend = 0;
+    pptap_url_decode_result_free(res);
+    free(urls);
+    free(slot);
+    return rc;
+}
+
 static int decode_one(decode_ctx *c, const char *in, size_t len, const char *where,
                       unsigned long long n)
 {
@@ -157,6 +354,9 @@ static int decode_one(decode_ctx *c, const char *in, size_t len, const char *whe
     pptap_urldef_result r;
     int rc = pptap_urldef_decode(&r, c->dec, c->dec_cap, in, len);
     c->n_in++;
+    if (c->online) {
+        return hold_online(c, in, len, rc, &r, where, n);
+    }
     if (rc != 0) {
         c->n_failed++;
         if (!c->json) {
@@ -169,7 +369,9 @@ static int decode_one(decode_ctx *c, const char *in, size_t len, const char *whe
         put_json_result(&c->out, in, len, rc, &r, c->dec, r.len);
         cli_out_puts(&c->out, "}\n");
     } else {
-        if (rc == 0) {
+        if (rc == 0 && !(r.flags & PPTAP_URLDEF_F_CONTROL)) {
+            cli_out_put(&c->out, c->dec, r.len);
+        } else if (rc == 0) {
             put_line_safe(&c->out, c->dec, r.len);
         } else {
             cli_out_put(&c->out, in, len);
@@ -325,11 +527,14 @@ int cmd_decode(int argc, char **argv)
         {"rewrite", no_argument, NULL, 'r'},
         {"qp", no_argument, NULL, 'Q'},
         {"no-qp", no_argument, NULL, 'N'},
+        {"online", no_argument, NULL, 'O'},
+        {"compare", no_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     decode_ctx c;
     memset(&c, 0, sizeof(c));
+    c.json = cli_g.json;
     const char *scan = NULL;
     int rewrite = 0;
     unsigned qpflags = 0;
@@ -351,6 +556,12 @@ int cmd_decode(int argc, char **argv)
             break;
         case 'N':
             qpflags = PPTAP_SCAN_NO_QP;
+            break;
+        case 'O':
+            c.online = 1;
+            break;
+        case 'C':
+            c.compare = 1;
             break;
         case 'h':
             cmd_decode_usage(stdout);
@@ -375,8 +586,30 @@ int cmd_decode(int argc, char **argv)
         cli_err("--scan reads FILE; unexpected argument '%s'", argv[optind]);
         return EXIT_USAGE;
     }
+    if (c.compare && !c.online) {
+        cli_err("--compare checks the offline decoder against the API: use it with --online");
+        return EXIT_USAGE;
+    }
+    if (c.online && scan != NULL) {
+        cli_err("--online decodes URL arguments or lines; it cannot be combined with --scan");
+        return EXIT_USAGE;
+    }
+    if (c.online) {
+        int orc = cli_client_open(&c.cl);
+        if (orc != 0) {
+            return orc;
+        }
+        c.pend = calloc(ONLINE_CHUNK, sizeof *c.pend);
+        if (c.pend == NULL) {
+            cli_err("out of memory");
+            pptap_client_free(c.cl);
+            return EXIT_SOFTWARE;
+        }
+    }
     if (cli_out_init(&c.out, STDOUT_FILENO, 1u << 16) != 0) {
         cli_err("out of memory");
+        pptap_client_free(c.cl);
+        free(c.pend);
         return EXIT_SOFTWARE;
     }
     int rc = 0;
@@ -406,7 +639,18 @@ int cmd_decode(int argc, char **argv)
             rc = decode_line(&c, c.line, c.line_len);
         }
     }
+    if (rc == 0 && c.online) {
+        rc = flush_online(&c);
+    }
 out:
+    if (c.online) {
+        for (size_t i = 0; i < c.npend; i++) {
+            free(c.pend[i].in);
+            free(c.pend[i].dec);
+        }
+        free(c.pend);
+        pptap_client_free(c.cl);
+    }
     if (cli_out_flush(&c.out) != 0 && rc == 0) {
         cli_err("cannot write output: %s", strerror(c.out.failed));
         rc = EXIT_IOERR;
@@ -414,7 +658,7 @@ out:
     cli_out_dispose(&c.out);
     free(c.dec);
     free(c.line);
-    if (rc == 0 && c.n_failed > 0) {
+    if (rc == 0 && (c.n_failed > 0 || c.n_disagree > 0)) {
         rc = EXIT_DATAERR;
     }
     return rc;

@@ -23,6 +23,7 @@ int cli_exit_code(int err)
         return EXIT_USAGE;
     case PPTAP_EDECODE:
     case PPTAP_EPROTO:
+    case PPTAP_EBUFS: /* a response or an event over its size cap */
         return EXIT_DATAERR;
     case PPTAP_ENOTFOUND:
         return EXIT_NOINPUT;
@@ -45,7 +46,19 @@ int cli_exit_code(int err)
 
 int cli_usage_error(const char *cmd, char **argv, int opt)
 {
+    static const char *const globals[] = {"--base-url", "--config",   "--secret-file", "--proxy",
+                                          "--cacert",   "--insecure", "--timeout",     "--retries",
+                                          "-v",         "--verbose"};
     const char *arg = argv[optind - 1];
+    for (size_t i = 0; i < sizeof globals / sizeof globals[0]; i++) {
+        size_t n = strlen(globals[i]);
+        if (strncmp(arg, globals[i], n) == 0 && (arg[n] == '\0' || arg[n] == '=')) {
+            cli_err("'%s' is a global option: give it before the command, as in 'pptap "
+                    "[global options] %s ...'",
+                    globals[i], cmd);
+            return EXIT_USAGE;
+        }
+    }
     if (opt == ':') {
         cli_err("option '%s' needs a value (see 'pptap %s --help')", arg, cmd);
     } else {
@@ -278,4 +291,169 @@ out:
         close(fd);
     }
     return rc;
+}
+
+int cli_parse_duration(const char *s, int64_t *out_ms)
+{
+    long secs;
+    int64_t ms;
+    if (cli_parse_int(s, 1, 100L * 365 * 86400, &secs) == 0) {
+        *out_ms = (int64_t)secs * 1000;
+        return 0;
+    }
+    if (pptap_duration_parse_human(&ms, s) != 0 || ms <= 0) {
+        return -1;
+    }
+    *out_ms = ms;
+    return 0;
+}
+
+int cli_parse_int(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    if (s == NULL || *s == '\0' || *s == ' ' || *s == '+') {
+        return -1;
+    }
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < lo || v > hi) {
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int json_put_cb(const char *buffer, size_t size, void *data)
+{
+    cli_out_put(data, buffer, size);
+    return 0;
+}
+
+void cli_out_json(cli_out *o, const json_t *v)
+{
+    json_dump_callback(v, json_put_cb, o, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+/* A range that starts this close to the 7-day limit is moved inside it, so
+ * that the first request is not refused while it is being sent or retried. */
+#define LOOKBACK_MARGIN_MS (5 * 60 * 1000LL)
+
+int cli_parse_range(const char *since, const char *from, const char *to, pptap_time_ms now,
+                    pptap_time_ms *start, pptap_time_ms *end)
+{
+    if (since != NULL) {
+        int64_t d;
+        if (cli_parse_duration(since, &d) != 0) {
+            cli_err("--since needs a duration such as 90s, 30m, 6h or 2d, not \"%s\"", since);
+            return EXIT_USAGE;
+        }
+        *end = now - now % 1000;
+        *start = *end - d;
+    } else {
+        if (pptap_time_parse(start, from, strlen(from)) != 0) {
+            cli_err("--from needs an ISO 8601 date-time such as 2026-01-10T06:00:00Z, not "
+                    "\"%s\"",
+                    from);
+            return EXIT_USAGE;
+        }
+        if (to == NULL) {
+            *end = now - now % 1000;
+        } else if (pptap_time_parse(end, to, strlen(to)) != 0) {
+            cli_err("--to needs an ISO 8601 date-time such as 2026-01-10T12:00:00Z, not "
+                    "\"%s\"",
+                    to);
+            return EXIT_USAGE;
+        }
+    }
+    char a[PPTAP_TIME_STRLEN], b[PPTAP_TIME_STRLEN];
+    pptap_time_format(a, *start);
+    pptap_time_format(b, *end);
+    if (*end <= *start) {
+        cli_err("the range %s/%s is empty: its end must be after its start", a, b);
+        return EXIT_USAGE;
+    }
+    if (*end > now) {
+        cli_err("the range ends at %s, in the future: the API serves only past events", b);
+        return EXIT_USAGE;
+    }
+    if (*start < now - PPTAP_LOOKBACK_MAX_MS) {
+        cli_err("the range starts at %s, more than 7 days ago: the API serves only the last "
+                "7 days (--since 7d at most)",
+                a);
+        return EXIT_USAGE;
+    }
+    if (*start < now - PPTAP_LOOKBACK_MAX_MS + LOOKBACK_MARGIN_MS) {
+        *start = (now - PPTAP_LOOKBACK_MAX_MS + LOOKBACK_MARGIN_MS + 999) / 1000 * 1000;
+        pptap_time_format(a, *start);
+        cli_err("the range starts at the 7-day limit; starting at %s instead, 5 minutes "
+                "inside it, so that no request is refused",
+                a);
+    }
+    if (*end - *start < PPTAP_INTERVAL_MIN_MS) {
+        pptap_time_format(a, *start);
+        cli_err("the range %s/%s is shorter than 30 s, the API's minimum", a, b);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* The windows of [start, end): whole maxima, then the rest; a rest under 30 s
+ * is merged with the last one and the two are split in halves. Returns the
+ * number of windows written to w (at most cap), or -1 when the range is
+ * shorter than 30 s. */
+long cli_plan_windows(pptap_time_ms start, pptap_time_ms end, int64_t max_ms, pptap_time_ms *w,
+                      size_t cap)
+{
+    int64_t total = end - start;
+    if (total < PPTAP_INTERVAL_MIN_MS) {
+        return -1;
+    }
+    int64_t full = total / max_ms, tail = total % max_ms;
+    size_t n = 0;
+    pptap_time_ms t = start;
+    w[n++] = t;
+    int64_t hours = tail != 0 && tail < PPTAP_INTERVAL_MIN_MS ? full - 1 : full;
+    for (int64_t i = 0; i < hours && n < cap; i++) {
+        t += max_ms;
+        w[n++] = t;
+    }
+    if (tail != 0 && tail < PPTAP_INTERVAL_MIN_MS) {
+        int64_t rest = max_ms + tail;
+        int64_t half = rest / 2 / 1000 * 1000;
+        w[n++] = t + half;
+        w[n++] = end;
+    } else if (tail != 0) {
+        w[n++] = end;
+    }
+    return (long)n - 1;
+}
+
+void cli_format_window(char *buf, size_t cap, pptap_time_ms a, pptap_time_ms b)
+{
+    char x[PPTAP_TIME_STRLEN], y[PPTAP_TIME_STRLEN];
+    if (a % 1000 == 0 && b % 1000 == 0) {
+        pptap_time_format(x, a);
+        pptap_time_format(y, b);
+    } else {
+        pptap_time_format_ms(x, a);
+        pptap_time_format_ms(y, b);
+    }
+    snprintf(buf, cap, "%s/%s", x, y);
+}
+
+void cli_out_text(cli_out *o, const char *s)
+{
+    /* server text in a terminal: no control characters (escape sequences) */
+    for (const char *p = s; *p != '\0';) {
+        size_t n = 0;
+        while (p[n] != '\0' && (unsigned char)p[n] >= 0x20 && p[n] != 0x7f) {
+            n++;
+        }
+        cli_out_put(o, p, n);
+        p += n;
+        if (*p != '\0') {
+            cli_out_putc(o, '?');
+            p++;
+        }
+    }
 }

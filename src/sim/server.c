@@ -221,6 +221,12 @@ static int pool_take(int idx, pptap_time_ms now)
     return 0;
 }
 
+static int newest_first(const void *a, const void *b)
+{
+    pptap_time_ms x = *(const pptap_time_ms *)a, y = *(const pptap_time_ms *)b;
+    return (x < y) - (x > y);
+}
+
 void sim_pools_resize(int idx, int size)
 {
     pthread_mutex_lock(&state_lock);
@@ -232,7 +238,9 @@ void sim_pools_resize(int idx, int size)
         if (ring == NULL) {
             abort();
         }
-        /* keep the newest entries */
+        /* keep the newest entries (the ring is not in time order once
+         * entries were replaced) */
+        qsort(p->ring, (size_t)p->fill, sizeof *p->ring, newest_first);
         for (int i = 0; i < p->fill && fill < size; i++) {
             ring[fill++] = p->ring[i];
         }
@@ -763,6 +771,17 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, sim_req *r, int faul
     }
     if (r->content_type && r->status != 204) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+    }
+    {
+        /* The Date header tells the simulated time, as a real server tells
+         * its own: clients correct their clock skew with it. */
+        char date[64];
+        time_t secs = (time_t)(r->now / 1000);
+        struct tm tm;
+        if (gmtime_r(&secs, &tm) != NULL &&
+            strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm) > 0) {
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_DATE, date);
+        }
     }
     for (int i = 0; i < 2; i++) {
         if (r->extra_header[i][0]) {

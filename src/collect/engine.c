@@ -1,0 +1,931 @@
+/*
+ * The collector engine (engine.h).
+ *
+ * One thread, tenants served in turn, one request at a time. A window is
+ * delivered like this:
+ *
+ *   1. the request is written to the ledger (its own transaction), so the
+ *      budget counts it whatever happens next;
+ *   2. a store transaction opens; the response streams in; each event is
+ *      stored (new, duplicate, update or quarantined) and the new and updated
+ *      ones are written to the tenant's outputs;
+ *   3. every output flushes (the file fsyncs): its acknowledgement;
+ *   4. the cursors and the outputs' positions are committed in that same
+ *      transaction.
+ *
+ * A failure at any step rolls back the transaction and the outputs; the
+ * window is fetched again later and its events dedupe against the store. A
+ * kill -9 anywhere leaves the last commit: the file output is cut back to
+ * its committed position on the next start.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <pptap/pptap.h>
+#include <pptap/store.h>
+
+#include "engine.h"
+#include "metrics.h"
+#include "output.h"
+#include "planner.h"
+
+#define OUTPUTS_TENANT "*"
+#define SECOND 1000LL
+#define MINUTE (60 * SECOND)
+#define DAY (24 * 60 * MINUTE)
+#define SYNC_THREAT_ID "0000000000000000000000000000000000000000000000000000000000000000"
+
+typedef struct {
+    const conf_tenant *ct;
+    pptap_settings set;
+    pptap_client *client;
+    int64_t skew_ms; /* server clock - local clock */
+    int synced;
+    pptap_time_ms final, early; /* cursors, -1 until loaded */
+    pptap_time_ms hold_until;   /* local time before which nothing is tried */
+    int failures;               /* consecutive failed windows */
+    int held_by;                /* why it is held: 0, PPTAP_EAUTH, PPTAP_ERATELIMIT, other error */
+    int outs[CONF_MAX_OUTPUTS];
+    int n_outs;
+    pptap_endpoint ep;
+    pptap_pool pool;
+    unsigned statuses;
+    collect_tenant_metrics *m;
+} tenant_rt;
+
+typedef struct {
+    const conf *cf;
+    const collect_run_opts *o;
+    pptap_store *st;
+    collect_output outs[CONF_MAX_OUTPUTS];
+    int n_outs;
+    tenant_rt t[CONF_MAX_TENANTS];
+    int n_t;
+    planner_params pp;
+    collect_metrics *m;
+    /* the window in progress */
+    tenant_rt *cur;
+    int window_failed;
+    char collected_at[PPTAP_TIME_STRLEN];
+    char window_error[512];
+} engine;
+
+/* ------------------------------------------------------------------------- */
+/* Logging: "pptap: collect: [tenant] message" on stderr. */
+
+enum { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+static int log_threshold = LOG_INFO;
+
+static void logm(int level, const tenant_rt *t, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void logm(int level, const tenant_rt *t, const char *fmt, ...)
+{
+    static const char *const names[] = {"error", "warning", "info", "debug"};
+    if (level > log_threshold) {
+        return;
+    }
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (t != NULL) {
+        fprintf(stderr, "pptap: collect: %s: [%s] %s\n", names[level], t->ct->name, msg);
+    } else {
+        fprintf(stderr, "pptap: collect: %s: %s\n", names[level], msg);
+    }
+}
+
+static void fmt_time(char out[PPTAP_TIME_STRLEN], pptap_time_ms t)
+{
+    pptap_time_format(out, t);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Clocks */
+
+static pptap_time_ms server_now(const tenant_rt *t)
+{
+    return pptap_time_now() + t->skew_ms;
+}
+
+static pptap_time_ms client_clock(void *payload)
+{
+    return server_now(payload);
+}
+
+/* Corrects the skew from the Date header of the last response. */
+static void learn_skew(tenant_rt *t)
+{
+    const pptap_response_info *ri = pptap_client_last_response(t->client);
+    if (ri->server_date == PPTAP_TIME_NONE || ri->local_time == PPTAP_TIME_NONE) {
+        return;
+    }
+    /* local_time was read on the skewed clock; Date has whole seconds. */
+    int64_t local = ri->local_time - t->skew_ms;
+    int64_t skew = ri->server_date + 500 - local;
+    if (!t->synced || llabs(skew - t->skew_ms) > 1500) {
+        if (llabs(skew) > 2 * SECOND) {
+            logm(LOG_DEBUG, t, "server clock is %+.1f s from the local clock",
+                 (double)skew / 1000.0);
+        }
+        t->skew_ms = skew;
+    }
+    t->synced = 1;
+}
+
+static void sleep_ms(int64_t ms, volatile sig_atomic_t *stop)
+{
+    while (ms > 0 && !(stop && *stop)) {
+        int64_t step = ms > 500 ? 500 : ms;
+        struct timespec ts = {(time_t)(step / 1000), (long)(step % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        ms -= step;
+    }
+}
+
+/* ------------------------------------------------------------------------- */
+/* Setup */
+
+static int endpoint_of(const char *name, pptap_endpoint *ep)
+{
+    static const struct {
+        const char *name;
+        pptap_endpoint ep;
+    } map[] = {
+        {"all", PPTAP_EP_SIEM_ALL},
+        {"issues", PPTAP_EP_SIEM_ISSUES},
+        {"clicks-blocked", PPTAP_EP_SIEM_CLICKS_BLOCKED},
+        {"clicks-permitted", PPTAP_EP_SIEM_CLICKS_PERMITTED},
+        {"messages-blocked", PPTAP_EP_SIEM_MESSAGES_BLOCKED},
+        {"messages-delivered", PPTAP_EP_SIEM_MESSAGES_DELIVERED},
+    };
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+        if (strcmp(map[i].name, name) == 0) {
+            *ep = map[i].ep;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static unsigned statuses_of(const char *list)
+{
+    unsigned bits = 0;
+    char word[64];
+    const char *p = list;
+    while (p != NULL && *p) {
+        const char *comma = strchr(p, ',');
+        size_t l = comma ? (size_t)(comma - p) : strlen(p);
+        if (l < sizeof(word)) {
+            memcpy(word, p, l);
+            word[l] = '\0';
+            bits |= pptap_threat_status_bit(word);
+        }
+        p = comma ? comma + 1 : p + l;
+    }
+    return bits;
+}
+
+static int in_list(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    const char *p = list;
+    while (p != NULL && *p) {
+        const char *comma = strchr(p, ',');
+        size_t l = comma ? (size_t)(comma - p) : strlen(p);
+        if (l == n && strncmp(p, name, n) == 0) {
+            return 1;
+        }
+        p = comma ? comma + 1 : p + l;
+    }
+    return 0;
+}
+
+static int setup_tenant(engine *e, tenant_rt *t, const conf_tenant *ct)
+{
+    memset(t, 0, sizeof(*t));
+    t->ct = ct;
+    t->final = -1;
+    t->early = -1;
+    t->m = collect_metrics_tenant(e->m, ct->name);
+    if (endpoint_of(ct->endpoint, &t->ep) != 0) {
+        logm(LOG_ERROR, t, "unknown endpoint '%s'", ct->endpoint);
+        return PPTAP_ECONFIG;
+    }
+    t->pool = pptap_endpoint_pool(t->ep);
+    t->statuses = statuses_of(ct->threat_status);
+    for (int i = 0; i < e->n_outs; i++) {
+        if (ct->outputs == NULL || in_list(ct->outputs, e->cf->outputs[i].name)) {
+            t->outs[t->n_outs++] = i;
+        }
+    }
+    pptap_settings *s = &t->set;
+    int rc = 0;
+    if (ct->secret_file != NULL) {
+        rc = pptap_settings_load_secret_file(s, ct->secret_file);
+    } else if (ct->secret_env != NULL) {
+        const char *v = getenv(ct->secret_env);
+        if (v == NULL || v[0] == '\0') {
+            logm(LOG_ERROR, t, "secret_env: the environment variable %s is not set",
+                 ct->secret_env);
+            return PPTAP_ECONFIG;
+        }
+        rc = pptap_settings_set(s, &s->secret, v);
+    }
+    if (rc != 0) {
+        logm(LOG_ERROR, t, "secret: %s", s->error[0] ? s->error : pptap_strerror(rc));
+        return rc == PPTAP_ENOMEM ? rc : PPTAP_ECONFIG;
+    }
+    if (pptap_settings_set(s, &s->base_url, ct->base_url) != 0 ||
+        pptap_settings_set(s, &s->principal, ct->principal) != 0 ||
+        pptap_settings_set(s, &s->cacert, ct->cacert) != 0 ||
+        pptap_settings_set(s, &s->proxy, ct->proxy) != 0) {
+        return PPTAP_ENOMEM;
+    }
+    s->insecure = ct->insecure;
+    s->timeout_ms = (long)ct->timeout_ms;
+    if (s->insecure) {
+        logm(LOG_WARN, t, "TLS certificate verification is OFF (insecure = true)");
+    }
+    pptap_client_opts co = PPTAP_CLIENT_OPTS_INIT;
+    pptap_settings_apply(s, &co);
+    co.clock = client_clock;
+    co.clock_payload = t;
+    rc = pptap_client_new(&t->client, &co);
+    if (rc != 0) {
+        logm(LOG_ERROR, t, "cannot create the API client: %s", pptap_strerror(rc));
+        return rc == PPTAP_EINVAL ? PPTAP_ECONFIG : rc;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Checkpoints */
+
+static int load_cursors(engine *e, tenant_rt *t)
+{
+    if (t->final >= 0) {
+        return 0;
+    }
+    int64_t f, ea;
+    int rc = pptap_store_checkpoint_get_int(e->st, &f, t->ct->name, "final");
+    if (rc == PPTAP_ENOTFOUND) {
+        pptap_time_ms start = planner_start(&e->pp, server_now(t), t->ct->since_ms);
+        char when[PPTAP_TIME_STRLEN];
+        fmt_time(when, start);
+        logm(LOG_INFO, t, "new state: collecting from %s", when);
+        t->final = t->early = start;
+        return 0;
+    }
+    if (rc == 0) {
+        rc = pptap_store_checkpoint_get_int(e->st, &ea, t->ct->name, "early");
+        if (rc == PPTAP_ENOTFOUND) {
+            ea = f;
+            rc = 0;
+        }
+    }
+    if (rc != 0) {
+        logm(LOG_ERROR, t, "store: %s", pptap_store_last_error(e->st));
+        return rc;
+    }
+    t->final = f;
+    t->early = ea < f ? f : ea;
+    return 0;
+}
+
+static void output_key(char *key, size_t n, const collect_output *o)
+{
+    snprintf(key, n, "output:%s", o->conf->name);
+}
+
+/* Commits positions the outputs moved to after a checkpoint (rotation). */
+static int after_commit(engine *e, tenant_rt *t)
+{
+    for (int k = 0; k < t->n_outs; k++) {
+        collect_output *o = &e->outs[t->outs[k]];
+        int64_t pos = 0;
+        int changed = 0;
+        if (o->type->flush(o, &pos) != 0 || o->type->committed(o, &pos, &changed) != 0) {
+            logm(LOG_ERROR, t, "output %s: %s", o->conf->name, o->error);
+            continue;
+        }
+        if (changed) {
+            char key[CONF_NAME_MAX + 16];
+            output_key(key, sizeof(key), o);
+            if (pptap_store_begin(e->st) != 0 ||
+                pptap_store_checkpoint_set_int(e->st, OUTPUTS_TENANT, key, pos) != 0 ||
+                pptap_store_commit(e->st) != 0) {
+                logm(LOG_ERROR, t, "store: %s", pptap_store_last_error(e->st));
+                (void)pptap_store_rollback(e->st);
+                return PPTAP_EIO;
+            }
+            logm(LOG_INFO, t, "output %s: rotated", o->conf->name);
+        }
+    }
+    return 0;
+}
+
+/* Flushes the tenant's outputs and writes cursors and positions; the caller
+ * holds the transaction and commits it. */
+static int acknowledge(engine *e, tenant_rt *t, pptap_time_ms final, pptap_time_ms early)
+{
+    for (int k = 0; k < t->n_outs; k++) {
+        collect_output *o = &e->outs[t->outs[k]];
+        int64_t pos;
+        if (o->type->flush(o, &pos) != 0) {
+            logm(LOG_ERROR, t, "output %s: %s", o->conf->name, o->error);
+            collect_metrics_add(&t->m->output_errors, 1);
+            return PPTAP_EIO;
+        }
+        if (o->type->exactly_once) {
+            char key[CONF_NAME_MAX + 16];
+            output_key(key, sizeof(key), o);
+            if (pptap_store_checkpoint_set_int(e->st, OUTPUTS_TENANT, key, pos) != 0) {
+                return PPTAP_EIO;
+            }
+        }
+    }
+    if (pptap_store_checkpoint_set_int(e->st, t->ct->name, "final", final) != 0 ||
+        pptap_store_checkpoint_set_int(e->st, t->ct->name, "early", early) != 0) {
+        return PPTAP_EIO;
+    }
+    return 0;
+}
+
+static void rollback_all(engine *e, tenant_rt *t)
+{
+    (void)pptap_store_rollback(e->st);
+    for (int k = 0; k < t->n_outs; k++) {
+        collect_output *o = &e->outs[t->outs[k]];
+        if (o->type->rollback(o) != 0) {
+            logm(LOG_ERROR, t, "output %s: %s", o->conf->name, o->error);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------- */
+/* Delivery */
+
+static int write_line(engine *e, tenant_rt *t, json_t *doc)
+{
+    char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (text == NULL) {
+        snprintf(e->window_error, sizeof(e->window_error), "cannot serialise an event");
+        return -1;
+    }
+    size_t n = strlen(text);
+    text[n] = '\n'; /* json_dumps leaves room for the NUL, used for the newline */
+    int rc = 0;
+    for (int k = 0; k < t->n_outs && rc == 0; k++) {
+        collect_output *o = &e->outs[t->outs[k]];
+        if (o->type->write(o, text, n + 1) != 0) {
+            snprintf(e->window_error, sizeof(e->window_error), "output %s: %s", o->conf->name,
+                     o->error);
+            collect_metrics_add(&t->m->output_errors, 1);
+            rc = -1;
+        }
+    }
+    free(text);
+    return rc;
+}
+
+static json_t *meta_object(engine *e, tenant_rt *t, const char *id, const char *type, int update)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:b}", "event_id", id, "event_type", type, "tenant",
+                     t->ct->name, "collected_at", e->collected_at, "update", update);
+}
+
+static int on_event(pptap_event_type type, json_t *event, void *payload)
+{
+    engine *e = payload;
+    tenant_rt *t = e->cur;
+    pptap_store_put_result pr;
+    if (pptap_store_put_event(e->st, t->ct->name, type, event, &pr) != 0) {
+        snprintf(e->window_error, sizeof(e->window_error), "store: %s",
+                 pptap_store_last_error(e->st));
+        e->window_failed = 1;
+        return 1;
+    }
+    switch (pr.outcome) {
+    case PPTAP_STORE_QUARANTINED:
+        collect_metrics_add(&t->m->quarantined, 1);
+        logm(LOG_WARN, t, "quarantined a %s event: %s", pptap_event_type_name(type), pr.reason);
+        return 0;
+    case PPTAP_STORE_DUPLICATE:
+        collect_metrics_add(&t->m->duplicates, 1);
+        return 0;
+    default:
+        break;
+    }
+    int update = pr.outcome == PPTAP_STORE_UPDATED;
+    json_t *meta = meta_object(e, t, pr.identity.event_id, pptap_event_type_name(type), update);
+    if (meta == NULL || json_object_set_new(event, "pptap", meta) != 0) {
+        snprintf(e->window_error, sizeof(e->window_error), "out of memory");
+        e->window_failed = 1;
+        return 1;
+    }
+    int rc = write_line(e, t, event);
+    json_object_del(event, "pptap");
+    if (rc != 0) {
+        e->window_failed = 1;
+        return 1;
+    }
+    collect_metrics_add(&t->m->events[type], 1);
+    if (update) {
+        collect_metrics_add(&t->m->updates, 1);
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Steps */
+
+/* A request that failed: when to try again, and what to say. */
+static void failed(engine *e, tenant_rt *t, int rc, const char *what)
+{
+    const char *detail = e->window_error[0] ? e->window_error : pptap_client_last_error(t->client);
+    pptap_time_ms now = pptap_time_now();
+    t->failures++;
+    t->held_by = rc;
+    if (rc == PPTAP_EAUTH) {
+        int64_t wait = e->cf->service.auth_retry_ms;
+        logm(LOG_ERROR, t, "%s: the API refused the credentials (%s); retrying in %lld min", what,
+             detail, (long long)(wait / MINUTE));
+        collect_metrics_add(&t->m->auth_failures, 1);
+        t->hold_until = now + wait;
+        return;
+    }
+    if (rc == PPTAP_ERATELIMIT) {
+        pptap_time_ms free_at = PPTAP_TIME_NONE;
+        int64_t count = 0;
+        (void)pptap_store_ledger_count(e->st, &count, &free_at, t->ct->name,
+                                       pptap_pool_name(t->pool), server_now(t), DAY);
+        int64_t wait = free_at != PPTAP_TIME_NONE ? free_at - server_now(t) : 0;
+        if (wait < 15 * MINUTE) {
+            wait = 15 * MINUTE;
+        }
+        logm(LOG_ERROR, t,
+             "%s: throttled by the API (429, pool %s, %lld requests in 24 h); "
+             "pool parked for %lld min",
+             what, pptap_pool_name(t->pool), (long long)count, (long long)(wait / MINUTE));
+        collect_metrics_add(&t->m->throttled, 1);
+        t->hold_until = now + wait;
+        return;
+    }
+    if (rc == PPTAP_EINVAL && t->failures <= 2) {
+        /* A 400 about time: the clocks drifted; resynchronise. */
+        t->synced = 0;
+    }
+    int64_t wait = SECOND << (t->failures < 9 ? t->failures : 9);
+    if (wait > 5 * MINUTE) {
+        wait = 5 * MINUTE;
+    }
+    wait = wait / 2 + (int64_t)(rand() % (int)(wait / 2 + 1));
+    logm(LOG_WARN, t, "%s: %s; retrying in %lld s", what, detail, (long long)(wait / SECOND));
+    t->hold_until = now + wait;
+}
+
+static int sync_clock(engine *e, tenant_rt *t)
+{
+    pptap_threat_summary *ts = NULL;
+    int rc = pptap_threat_summary_get(t->client, &ts, SYNC_THREAT_ID);
+    pptap_threat_summary_free(ts);
+    if (rc == PPTAP_ENOTFOUND || rc == 0) {
+        learn_skew(t);
+        return 0;
+    }
+    e->window_error[0] = '\0';
+    failed(e, t, rc, "clock check");
+    return rc;
+}
+
+/* The ledger: every attempt counts against the pool. */
+static void ledger(engine *e, tenant_rt *t, int status)
+{
+    if (pptap_store_ledger_add(e->st, t->ct->name, pptap_pool_name(t->pool), server_now(t),
+                               status) != 0) {
+        logm(LOG_WARN, t, "store: ledger: %s", pptap_store_last_error(e->st));
+    }
+    collect_metrics_add(&t->m->requests, 1);
+}
+
+/* 1 when the budget allows another request of the tenant's pool now. */
+static int budget_allows(engine *e, tenant_rt *t)
+{
+    int limit = pptap_pool_limit(t->pool);
+    if (limit <= 0) {
+        return 1;
+    }
+    int64_t allowed = (int64_t)limit * e->cf->service.budget_share / 100;
+    int64_t count = 0;
+    pptap_time_ms free_at = PPTAP_TIME_NONE;
+    if (pptap_store_ledger_count(e->st, &count, &free_at, t->ct->name, pptap_pool_name(t->pool),
+                                 server_now(t), DAY) != 0) {
+        return 1;
+    }
+    collect_metrics_set(&t->m->budget_left, allowed - count);
+    if (count < allowed) {
+        return 1;
+    }
+    int64_t wait = free_at != PPTAP_TIME_NONE ? free_at - server_now(t) : MINUTE;
+    logm(LOG_WARN, t, "budget: %lld of %lld requests of pool %s used in 24 h; waiting %lld min",
+         (long long)count, (long long)allowed, pptap_pool_name(t->pool),
+         (long long)(wait / MINUTE + 1));
+    t->hold_until = pptap_time_now() + (wait > SECOND ? wait : SECOND);
+    t->held_by = PPTAP_ERATELIMIT;
+    return 0;
+}
+
+static int do_gap(engine *e, tenant_rt *t, const plan *p)
+{
+    char from[PPTAP_TIME_STRLEN], to[PPTAP_TIME_STRLEN];
+    fmt_time(from, p->from);
+    fmt_time(to, p->to);
+    fmt_time(e->collected_at, server_now(t));
+    const char *reason = "older than the 7 days the TAP API serves";
+    logm(LOG_WARN, t, "gap: %s to %s cannot be collected any more (%s)", from, to, reason);
+    e->window_error[0] = '\0';
+    if (pptap_store_begin(e->st) != 0) {
+        return PPTAP_EIO;
+    }
+    char id[PPTAP_STORE_TENANT_MAX + 80];
+    snprintf(id, sizeof(id), "gap:%s:%lld:%lld", t->ct->name, (long long)p->from, (long long)p->to);
+    json_t *meta = meta_object(e, t, id, "gap", 0);
+    json_t *doc = json_object();
+    int rc = PPTAP_ENOMEM;
+    if (meta != NULL && doc != NULL && json_object_set_new(meta, "from", json_string(from)) == 0 &&
+        json_object_set_new(meta, "to", json_string(to)) == 0 &&
+        json_object_set_new(meta, "reason", json_string(reason)) == 0 &&
+        json_object_set(doc, "pptap", meta) == 0) {
+        rc = pptap_store_gap_add(e->st, t->ct->name, p->from, p->to, reason);
+        if (rc == 0 && write_line(e, t, doc) != 0) {
+            rc = PPTAP_EIO;
+        }
+        if (rc == 0) {
+            rc = acknowledge(e, t, p->to, t->early > p->to ? t->early : p->to);
+        }
+        if (rc == 0) {
+            rc = pptap_store_commit(e->st);
+        }
+    }
+    json_decref(meta);
+    json_decref(doc);
+    if (rc != 0) {
+        logm(LOG_ERROR, t, "gap record: %s",
+             e->window_error[0] ? e->window_error : pptap_store_last_error(e->st));
+        rollback_all(e, t);
+        return rc;
+    }
+    collect_metrics_add(&t->m->gaps, 1);
+    collect_metrics_add(&t->m->gap_seconds, (p->to - p->from) / 1000);
+    t->early = t->early > p->to ? t->early : p->to;
+    t->final = p->to;
+    return after_commit(e, t);
+}
+
+static int do_window(engine *e, tenant_rt *t, const plan *p)
+{
+    char from[PPTAP_TIME_STRLEN], to[PPTAP_TIME_STRLEN];
+    fmt_time(from, p->from);
+    fmt_time(to, p->to);
+    const char *pass = p->kind == PLAN_FINAL ? "final" : "early";
+    fmt_time(e->collected_at, server_now(t));
+    e->cur = t;
+    e->window_failed = 0;
+    e->window_error[0] = '\0';
+
+    ledger(e, t, 0);
+    if (pptap_store_begin(e->st) != 0) {
+        logm(LOG_ERROR, t, "store: %s", pptap_store_last_error(e->st));
+        return PPTAP_EIO;
+    }
+    pptap_siem_query q;
+    memset(&q, 0, sizeof(q));
+    q.endpoint = t->ep;
+    q.start = p->from;
+    q.end = p->to;
+    q.format = PPTAP_FORMAT_JSON;
+    q.threat_statuses = t->statuses;
+    pptap_stream_result res;
+    memset(&res, 0, sizeof(res));
+    int rc = pptap_siem_stream(t->client, &q, on_event, e, &res);
+    learn_skew(t);
+    const pptap_response_info *ri = pptap_client_last_response(t->client);
+    for (int a = 1; a < ri->attempts; a++) {
+        ledger(e, t, 0); /* retried attempts spend the pool too */
+    }
+    if (rc == 0 && e->window_failed) {
+        rc = PPTAP_EIO;
+    }
+    if (rc == 0) {
+        pptap_time_ms nf = p->kind == PLAN_FINAL ? p->to : t->final;
+        pptap_time_ms ne = p->to > t->early ? p->to : t->early;
+        rc = acknowledge(e, t, nf, ne);
+        if (rc == 0 && pptap_store_commit(e->st) != 0) {
+            rc = PPTAP_EIO;
+        }
+        if (rc == 0) {
+            t->final = nf;
+            t->early = ne;
+            t->failures = 0;
+            t->held_by = 0;
+            collect_metrics_set(&t->m->final_cursor, nf / 1000);
+            collect_metrics_set(&t->m->early_cursor, ne / 1000);
+            logm(LOG_DEBUG, t, "%s pass %s/%s: %zu events", pass, from, to, res.delivered);
+            return after_commit(e, t);
+        }
+        logm(LOG_ERROR, t, "%s pass %s/%s: cannot checkpoint: %s", pass, from, to,
+             pptap_store_last_error(e->st));
+        rollback_all(e, t);
+        return rc;
+    }
+    rollback_all(e, t);
+    if (rc == PPTAP_EIO) {
+        logm(LOG_ERROR, t, "%s pass %s/%s: %s", pass, from, to, e->window_error);
+        return rc;
+    }
+    char what[128];
+    snprintf(what, sizeof(what), "%s pass %s/%s", pass, from, to);
+    if (rc == PPTAP_EPROTO || rc == PPTAP_EBUFS) {
+        collect_metrics_add(&t->m->bad_responses, 1);
+    }
+    failed(e, t, rc, what);
+    return 0; /* handled: the window is tried again later */
+}
+
+/* One step for tenant t. Returns 1 when it did something, 0 when nothing
+ * is due (with *wake set), or a negative error that stops the collector. */
+static int step(engine *e, tenant_rt *t, pptap_time_ms *wake)
+{
+    pptap_time_ms now = pptap_time_now();
+    if (t->hold_until > now) {
+        *wake = t->hold_until;
+        return 0;
+    }
+    if (!t->synced && sync_clock(e, t) != 0) {
+        *wake = t->hold_until;
+        return 0;
+    }
+    int rc = load_cursors(e, t);
+    if (rc != 0) {
+        return rc;
+    }
+    plan p = planner_next(&e->pp, t->final, t->early, server_now(t));
+    switch (p.kind) {
+    case PLAN_GAP:
+        rc = do_gap(e, t, &p);
+        return rc == 0 ? 1 : rc;
+    case PLAN_EARLY:
+    case PLAN_FINAL:
+        if (!budget_allows(e, t)) {
+            *wake = t->hold_until;
+            return 0;
+        }
+        rc = do_window(e, t, &p);
+        return rc == 0 ? 1 : rc;
+    default:
+        *wake = p.wake_at - t->skew_ms;
+        collect_metrics_set(&t->m->lag_seconds, (server_now(t) - t->final) / 1000);
+        return 0;
+    }
+}
+
+/* ------------------------------------------------------------------------- */
+
+static int open_outputs(engine *e)
+{
+    for (int i = 0; i < e->cf->n_outputs; i++) {
+        collect_output *o = &e->outs[i];
+        o->conf = &e->cf->outputs[i];
+        o->type = collect_output_find(o->conf->type);
+        if (o->type == NULL) {
+            logm(LOG_ERROR, NULL, "output %s: unknown type %s", o->conf->name, o->conf->type);
+            return PPTAP_ECONFIG;
+        }
+        int64_t committed = -1;
+        char key[CONF_NAME_MAX + 16];
+        output_key(key, sizeof(key), o);
+        int rc = pptap_store_checkpoint_get_int(e->st, &committed, OUTPUTS_TENANT, key);
+        if (rc != 0 && rc != PPTAP_ENOTFOUND) {
+            logm(LOG_ERROR, NULL, "store: %s", pptap_store_last_error(e->st));
+            return PPTAP_EIO;
+        }
+        if (rc == PPTAP_ENOTFOUND) {
+            committed = -1;
+        }
+        o->error[0] = '\0';
+        if (o->type->open(o, committed) != 0) {
+            logm(LOG_ERROR, NULL, "output %s: %s", o->conf->name, o->error);
+            return PPTAP_EIO;
+        }
+        if (o->error[0] != '\0') {
+            logm(LOG_WARN, NULL, "output %s: %s", o->conf->name, o->error);
+        }
+        e->n_outs = i + 1;
+        if (committed < 0 && o->type->exactly_once) {
+            /* First use: commit where the output starts before writing to
+             * it, so that a crash before the first checkpoint is undone too. */
+            int64_t pos = 0;
+            if (o->type->flush(o, &pos) != 0 || pptap_store_begin(e->st) != 0 ||
+                pptap_store_checkpoint_set_int(e->st, OUTPUTS_TENANT, key, pos) != 0 ||
+                pptap_store_commit(e->st) != 0) {
+                logm(LOG_ERROR, NULL, "output %s: cannot record its start: %s", o->conf->name,
+                     o->error[0] ? o->error : pptap_store_last_error(e->st));
+                (void)pptap_store_rollback(e->st);
+                return PPTAP_EIO;
+            }
+        }
+    }
+    return 0;
+}
+
+int collect_run(const conf *cf, const collect_run_opts *o)
+{
+    static const char *const levels[] = {"error", "warn", "info", "debug"};
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(cf->service.log_level, levels[i]) == 0) {
+            log_threshold = i;
+        }
+    }
+    if (o->verbose) {
+        log_threshold = LOG_DEBUG;
+    }
+    engine *e = calloc(1, sizeof(*e));
+    if (e == NULL) {
+        return PPTAP_ENOMEM;
+    }
+    e->cf = cf;
+    e->o = o;
+    planner_defaults(&e->pp);
+    e->pp.window_ms = cf->service.window_ms;
+    e->pp.horizon_ms = cf->service.final_after_ms;
+    e->pp.early_ms = cf->service.early_every_ms;
+    srand((unsigned)pptap_time_now());
+
+    /* One collector per state: a second one would interleave its writes. */
+    char lock_path[4096];
+    snprintf(lock_path, sizeof(lock_path), "%s.lock", cf->service.state);
+    int lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        logm(LOG_ERROR, NULL, "%s: %s", lock_path,
+             lock_fd < 0 ? strerror(errno) : "another pptap collect is running on this state");
+        if (lock_fd >= 0) {
+            close(lock_fd);
+        }
+        free(e);
+        return lock_fd < 0 ? PPTAP_EIO : PPTAP_ETIMEOUT;
+    }
+    int rc = collect_metrics_new(&e->m);
+    char err[PPTAP_ERRMSG_LEN] = "";
+    if (rc == 0) {
+        rc = pptap_store_open(&e->st, cf->service.state, NULL, err);
+        if (rc != 0) {
+            logm(LOG_ERROR, NULL, "store %s: %s", cf->service.state, err);
+        }
+    }
+    if (rc == 0) {
+        rc = open_outputs(e);
+    }
+    for (int i = 0; rc == 0 && i < cf->n_tenants; i++) {
+        rc = setup_tenant(e, &e->t[i], &cf->tenants[i]);
+        e->n_t = i + 1;
+    }
+    if (rc == 0 && cf->service.metrics != NULL) {
+        rc = collect_metrics_serve(e->m, cf->service.metrics);
+        if (rc != 0) {
+            logm(LOG_ERROR, NULL, "metrics: cannot listen on %s", cf->service.metrics);
+        } else {
+            logm(LOG_INFO, NULL, "metrics on http://%s/metrics", cf->service.metrics);
+        }
+    }
+    if (rc == 0) {
+        logm(LOG_INFO, NULL, "collecting %d tenant%s into %s", e->n_t, e->n_t == 1 ? "" : "s",
+             cf->service.state);
+    }
+    pptap_time_ms last_purge = 0;
+    while (rc == 0 && !(o->stop && *o->stop)) {
+        int progressed = 0;
+        pptap_time_ms wake = pptap_time_now() + MINUTE;
+        int held = 0;
+        for (int i = 0; i < e->n_t && rc == 0 && !(o->stop && *o->stop); i++) {
+            pptap_time_ms w = wake;
+            int r = step(e, &e->t[i], &w);
+            if (r < 0) {
+                rc = r;
+            } else if (r > 0) {
+                progressed = 1;
+            } else {
+                held |= e->t[i].hold_until > pptap_time_now();
+                if (w < wake) {
+                    wake = w;
+                }
+            }
+        }
+        if (rc != 0 || progressed) {
+            continue;
+        }
+        if (o->once) {
+            if (held) {
+                /* Something keeps a tenant from catching up now. */
+                int worst = 0;
+                for (int i = 0; i < e->n_t; i++) {
+                    if (e->t[i].hold_until > pptap_time_now()) {
+                        worst = e->t[i].failures > worst ? e->t[i].failures : worst;
+                    }
+                }
+                int64_t soonest = INT64_MAX;
+                for (int i = 0; i < e->n_t; i++) {
+                    if (e->t[i].hold_until > pptap_time_now() && e->t[i].hold_until < soonest) {
+                        soonest = e->t[i].hold_until;
+                    }
+                }
+                /* Transient failures are waited out a few times; auth and
+                 * throttling are not worth waiting for in a one-shot run. */
+                if (worst > 0 && worst <= 5 && soonest - pptap_time_now() <= 5 * MINUTE) {
+                    sleep_ms(soonest - pptap_time_now(), o->stop);
+                    continue;
+                }
+                logm(LOG_ERROR, NULL,
+                     "could not catch up; the next run continues from the "
+                     "last checkpoint");
+                rc = PPTAP_EUNAVAIL;
+                for (int i = 0; i < e->n_t; i++) {
+                    if (e->t[i].hold_until > pptap_time_now() &&
+                        (e->t[i].held_by == PPTAP_EAUTH || e->t[i].held_by == PPTAP_ERATELIMIT)) {
+                        rc = e->t[i].held_by;
+                    }
+                }
+            }
+            break;
+        }
+        if (pptap_time_now() - last_purge > 6 * 60 * MINUTE) {
+            int64_t purged = 0;
+            int days = (int)(cf->service.retention_ms / DAY);
+            if (pptap_store_purge(e->st, &purged, pptap_time_now(), days) == 0 && purged > 0) {
+                logm(LOG_INFO, NULL, "retention: %lld events older than %d days removed",
+                     (long long)purged, days);
+            }
+            last_purge = pptap_time_now();
+        }
+        sleep_ms(wake - pptap_time_now(), o->stop);
+    }
+    if (o->stop && *o->stop) {
+        logm(LOG_INFO, NULL, "stopping: every delivered window is checkpointed");
+    }
+    collect_metrics_stop(e->m);
+    for (int i = 0; i < e->n_t; i++) {
+        pptap_client_free(e->t[i].client);
+        pptap_settings_dispose(&e->t[i].set);
+    }
+    for (int i = 0; i < e->n_outs; i++) {
+        e->outs[i].type->close(&e->outs[i]);
+    }
+    pptap_store_close(e->st);
+    collect_metrics_free(e->m);
+    free(e);
+    close(lock_fd); /* releases the lock */
+    return rc;
+}
+
+void collect_print_plan(const conf *cf, FILE *out)
+{
+    planner_params pp;
+    planner_defaults(&pp);
+    pp.window_ms = cf->service.window_ms;
+    pp.horizon_ms = cf->service.final_after_ms;
+    pp.early_ms = cf->service.early_every_ms;
+    int64_t per_day = planner_daily_requests(&pp);
+    fprintf(out,
+            "Live collection, per tenant and day (early pass every %lld s, final windows of "
+            "%lld min, %lld min after they end):\n",
+            (long long)(pp.early_ms / SECOND), (long long)(pp.window_ms / MINUTE),
+            (long long)(pp.horizon_ms / MINUTE));
+    for (int i = 0; i < cf->n_tenants; i++) {
+        const conf_tenant *t = &cf->tenants[i];
+        pptap_endpoint ep = PPTAP_EP_SIEM_ALL;
+        (void)endpoint_of(t->endpoint, &ep);
+        pptap_pool pool = pptap_endpoint_pool(ep);
+        int limit = pptap_pool_limit(pool);
+        int64_t allowed = (int64_t)limit * cf->service.budget_share / 100;
+        fprintf(out,
+                "  %-16s /v2/siem/%-18s pool %-22s %4lld requests/day of %lld allowed "
+                "(%d%% of %d)\n",
+                t->name, t->endpoint, pptap_pool_name(pool), (long long)per_day, (long long)allowed,
+                cf->service.budget_share, limit);
+        int64_t backfill = t->since_ms / pp.window_ms + (t->since_ms % pp.window_ms != 0);
+        fprintf(out,
+                "  %-16s first start or after an outage: up to %lld more requests for %lld h "
+                "of backfill\n",
+                "", (long long)backfill, (long long)(t->since_ms / (60 * MINUTE)));
+    }
+}

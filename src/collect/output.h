@@ -1,0 +1,53 @@
+/*
+ * Collector outputs. Each output type is one file (out_<type>.c) that
+ * declares a `collect_output_type` in the table of output.c.
+ *
+ * The engine writes a window's events with write(), then calls flush(),
+ * which returns only when the output holds them durably (its
+ * acknowledgement). Only then is the window's checkpoint committed, in the
+ * same SQLite transaction as the position flush() reported. When a window
+ * fails, rollback() returns the output to its last flushed position, where
+ * the output can (the file: exactly once); others deliver again
+ * (at least once, the event_id identifies duplicates).
+ */
+#ifndef PPTAP_COLLECT_OUTPUT_H
+#define PPTAP_COLLECT_OUTPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+typedef struct collect_output collect_output;
+
+typedef struct {
+    const char *name;
+    const char *description;
+    int exactly_once; /* 1: rollback() undoes unflushed writes, position is committed */
+    /* Opens with the position committed by the last checkpoint (-1: none). */
+    int (*open)(collect_output *o, int64_t committed);
+    int (*write)(collect_output *o, const char *line, size_t len);
+    /* Makes everything written durable; *position is what to commit. */
+    int (*flush)(collect_output *o, int64_t *position);
+    /* Called after the checkpoint with *position committed (rotation point). */
+    int (*committed)(collect_output *o, int64_t *position, int *changed);
+    int (*rollback)(collect_output *o);
+    void (*close)(collect_output *o);
+} collect_output_type;
+
+struct collect_output {
+    const collect_output_type *type;
+    const conf_output *conf;
+    void *state;      /* the type's own */
+    uint64_t written; /* events written since start */
+    uint64_t errors;  /* failed writes/flushes */
+    char error[256];  /* last error, for the log */
+};
+
+/* The type called `name`, or NULL. */
+const collect_output_type *collect_output_find(const char *name);
+
+extern const collect_output_type collect_out_file;
+extern const collect_output_type collect_out_stdout;
+
+#endif

@@ -1,0 +1,2 @@
+unset PPTAP_PRINCIPAL PPTAP_SECRET PPTAP_SECRET_FILE PPTAP_BASE_URL PPTAP_CONFIG
+$PPTAP forensics --threat-id a --campaign-id b

@@ -1,0 +1,4 @@
+unset PPTAP_PRINCIPAL PPTAP_SECRET PPTAP_SECRET_FILE PPTAP_BASE_URL PPTAP_CONFIG
+$PPTAP ping --base-url http://127.0.0.1:9
+$PPTAP siem all --since 1h -v
+$PPTAP --base-url

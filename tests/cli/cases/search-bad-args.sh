@@ -1,0 +1,12 @@
+# Usage errors exit 64 with the reason on stderr.
+. "$CASES/search-fixture.inc"
+$PPTAP search --recipient a@example.com; echo "no state: $?"
+$PPTAP search --state state.db --limit 0; echo "limit 0: $?"
+$PPTAP search --state state.db --limit x; echo "limit x: $?"
+$PPTAP search --state state.db --type clicks; echo "bad type: $?"
+$PPTAP search --state state.db --from yesterday; echo "bad time: $?"
+$PPTAP search --state state.db --from 2025-03-05 --to 2025-03-04; echo "backwards: $?"
+$PPTAP search --state state.db --url a --url-contains b; echo "two urls: $?"
+$PPTAP search --state state.db extra; echo "argument: $?"
+$PPTAP search --state state.db --bogus; echo "unknown: $?"
+$PPTAP search --state; echo "no value: $?"

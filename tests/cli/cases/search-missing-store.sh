@@ -1,0 +1,1 @@
+$PPTAP search --state no-such.db --recipient a@example.com

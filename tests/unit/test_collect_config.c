@@ -1,0 +1,217 @@
+/*
+ * pptap.conf: defaults, parsing, and every kind of refusal with the
+ * offending file, line and key in the message.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+
+static char path[64];
+
+static void write_conf(const char *text)
+{
+    snprintf(path, sizeof(path), "/tmp/pptap-conf-test-%d.conf", (int)getpid());
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_defaults_and_values(void **state)
+{
+    (void)state;
+    conf c;
+    conf_init(&c);
+    assert_string_equal(c.service.state, "pptap.db");
+    assert_int_equal(c.service.early_every_ms, 5 * 60000);
+    assert_int_equal(c.service.final_after_ms, 35 * 60000);
+    assert_int_equal(c.service.window_ms, 3600000);
+    assert_int_equal(c.service.budget_share, 90);
+    assert_null(c.service.metrics);
+    write_conf("# a comment\n"
+               "[service]\n"
+               "state = /var/lib/pptap/pptap.db\n"
+               "metrics = 127.0.0.1:9464\n"
+               "budget_share = 50\n"
+               "early_interval = 2m30s\n"
+               "\n"
+               "[tenant acme]\n"
+               "principal = svc-acme\n"
+               "secret_env = ACME_SECRET\n"
+               "since = 7d\n"
+               "threat_status = active,cleared\n"
+               "outputs = archive\n"
+               "[tenant \"beta\"]\n"
+               "principal = svc-beta\n"
+               "secret_file = /etc/pptap/beta.secret\n"
+               "[output archive]\n"
+               "type = file\n"
+               "path = /var/lib/pptap/events.ndjson\n"
+               "rotate_size = 100M\n"
+               "[output out]\n"
+               "type = stdout\n");
+    assert_int_equal(conf_load_file(&c, path), 0);
+    assert_int_equal(conf_validate(&c), 0);
+    assert_string_equal(c.service.state, "/var/lib/pptap/pptap.db");
+    assert_string_equal(c.service.metrics, "127.0.0.1:9464");
+    assert_int_equal(c.service.budget_share, 50);
+    assert_int_equal(c.service.early_every_ms, 150000);
+    assert_int_equal(c.n_tenants, 2);
+    assert_string_equal(c.tenants[0].name, "acme");
+    assert_string_equal(c.tenants[0].secret_env, "ACME_SECRET");
+    assert_int_equal(c.tenants[0].since_ms, 7LL * 86400000);
+    assert_string_equal(c.tenants[0].outputs, "archive");
+    assert_string_equal(c.tenants[1].name, "beta");
+    assert_string_equal(c.tenants[1].endpoint, "all");
+    assert_string_equal(c.tenants[1].threat_status, "active,cleared,falsePositive");
+    assert_string_equal(c.tenants[1].base_url, "https://tap-api-v2.proofpoint.com");
+    assert_int_equal(c.n_outputs, 2);
+    assert_int_equal(c.outputs[0].rotate_size, 100LL << 20);
+    assert_int_equal(c.outputs[0].rotate_keep, 5);
+    conf_dispose(&c);
+    unlink(path);
+}
+
+typedef struct {
+    const char *text;
+    const char *error; /* substring of the message */
+} bad_case;
+
+static void test_refusals(void **state)
+{
+    (void)state;
+    static const bad_case cases[] = {
+        {"[service]\nstat = x\n", ":2: unknown key 'stat' in [service]"},
+        {"[tenant a]\nsecret = hunter2\n", ":2: tenant.secret: secrets are not written"},
+        {"[service]\nbudget_share = 0\n", ":2: service.budget_share: '0' is not a whole number"},
+        {"[service]\nbudget_share = 101\n", "from 1 to 100"},
+        {"[service]\nwindow = 2h\n", ":2: service.window: 2h is out of range"},
+        {"[service]\nwindow = 10s\n", "out of range"},
+        {"[service]\nearly_interval = soon\n", "is not a duration"},
+        {"[service]\nmetrics = 0.0.0.0:9464\n", "is not a loopback host:port"},
+        {"[tenant a]\nsince = 8d\n", ":2: tenant.since: 8d is out of range"},
+        {"[tenant a]\nendpoint = everything\n", "'everything' is not one of all,issues"},
+        {"[tenant a]\nthreat_status = active,bogus\n", "'bogus' is not one of"},
+        {"[tenant a]\ninsecure = maybe\n", "is not true or false"},
+        {"[output o]\nrotate_size = lots\n", "is not a size"},
+        {"[output o]\ntype = kafka\n", "'kafka' is not one of file,stdout"},
+        {"[tenant]\n", ":1: unknown section [tenant]"},
+        {"[service x]\n", "unknown section [service x]"},
+        {"[tenant a/b]\n", "names use letters"},
+        {"[bogus]\n", "unknown section [bogus]"},
+        {"key = value\n", ":1: key = … outside a section"},
+        {"[service]\njust words\n", ":2: expected KEY = VALUE"},
+        {"[service\n", ":1: a section header is"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        conf c;
+        conf_init(&c);
+        write_conf(cases[i].text);
+        int rc = conf_load_file(&c, path);
+        if (rc == 0 || strstr(c.error, cases[i].error) == NULL) {
+            fail_msg("case %zu: rc %d, error \"%s\", want \"%s\"", i, rc, c.error, cases[i].error);
+        }
+        conf_dispose(&c);
+    }
+    unlink(path);
+}
+
+static void test_validate(void **state)
+{
+    (void)state;
+    static const bad_case cases[] = {
+        {"[output o]\ntype = stdout\n", "no [tenant NAME] section"},
+        {"[tenant a]\nprincipal = p\n", "no [output NAME] section"},
+        {"[tenant a]\n[output o]\n", "[output o]: type is required"},
+        {"[tenant a]\n[output o]\ntype = file\n", "a file output needs a path"},
+        {"[tenant a]\noutputs = x\n[output o]\ntype = stdout\n", "outputs: no [output x]"},
+        {"[tenant a]\nsecret_env = A\nsecret_file = /f\n[output o]\ntype = stdout\n", "not both"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        conf c;
+        conf_init(&c);
+        write_conf(cases[i].text);
+        assert_int_equal(conf_load_file(&c, path), 0);
+        int rc = conf_validate(&c);
+        if (rc == 0 || strstr(c.error, cases[i].error) == NULL) {
+            fail_msg("case %zu: rc %d, error \"%s\", want \"%s\"", i, rc, c.error, cases[i].error);
+        }
+        conf_dispose(&c);
+    }
+    unlink(path);
+}
+
+static void test_sizes_and_flags(void **state)
+{
+    (void)state;
+    int64_t v;
+    assert_int_equal(conf_parse_size(&v, "0"), 0);
+    assert_int_equal(v, 0);
+    assert_int_equal(conf_parse_size(&v, "10k"), 0);
+    assert_int_equal(v, 10240);
+    assert_int_equal(conf_parse_size(&v, "3MB"), 0);
+    assert_int_equal(v, 3 << 20);
+    assert_int_equal(conf_parse_size(&v, "1G"), 0);
+    assert_int_equal(v, 1LL << 30);
+    assert_int_equal(conf_parse_size(&v, "-1"), -1);
+    assert_int_equal(conf_parse_size(&v, "5T"), -1);
+    assert_int_equal(conf_parse_size(&v, ""), -1);
+
+    conf c;
+    conf_init(&c);
+    assert_int_equal(conf_set(&c, "service", NULL, "state", "/tmp/x.db"), 0);
+    assert_string_equal(c.service.state, "/tmp/x.db");
+    assert_int_equal(conf_set(&c, "tenant", "t1", "since", "2h"), 0);
+    assert_int_equal(c.n_tenants, 1);
+    assert_int_equal(c.tenants[0].since_ms, 2 * 3600000LL);
+    assert_int_equal(conf_set(&c, "tenant", "t1", "nope", "x"), -1);
+    assert_non_null(strstr(c.error, "unknown key tenant.nope"));
+    conf_dispose(&c);
+}
+
+static void test_reference_lists_every_key(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_non_null(f);
+    conf_write_reference(f);
+    fclose(f);
+    static const char *const keys[] = {
+        "state",      "metrics",      "retention",  "early_interval", "final_horizon",
+        "window",     "budget_share", "auth_retry", "log_level",      "base_url",
+        "principal",  "secret_file",  "secret_env", "cacert",         "proxy",
+        "insecure",   "timeout",      "since",      "endpoint",       "threat_status",
+        "outputs",    "type",         "path",       "format",         "rotate_size",
+        "rotate_keep"};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        char needle[64];
+        snprintf(needle, sizeof(needle), ".B %s\n", keys[i]);
+        if (strstr(text, needle) == NULL) {
+            fail_msg("reference misses %s", keys[i]);
+        }
+    }
+    free(text);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults_and_values),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_validate),
+        cmocka_unit_test(test_sizes_and_flags),
+        cmocka_unit_test(test_reference_lists_every_key),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
