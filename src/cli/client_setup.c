@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pptap/store.h>
+
 #include "cmd.h"
 
 cli_globals cli_g = {.retries = -1};
@@ -63,11 +65,64 @@ static void trace_lines(const char *prefix, const char *text)
     }
 }
 
+/* --ledger: the collector's store, opened on the first request. */
+static pptap_store *ledger_store;
+static int ledger_failed;
+
+static void ledger_close(void)
+{
+    pptap_store_close(ledger_store);
+    ledger_store = NULL;
+}
+
+static const char *ledger_path(void)
+{
+    if (cli_g.ledger != NULL) {
+        return cli_g.ledger;
+    }
+    const char *e = getenv("PPTAP_LEDGER");
+    return e != NULL && *e != '\0' ? e : NULL;
+}
+
+/* Records one attempt in the ledger of the pool its path belongs to. */
+static void ledger_record(const char *url)
+{
+    const char *path = url != NULL ? strstr(url, "/v2/") : NULL;
+    const char *state = ledger_path();
+    if (path == NULL || state == NULL || ledger_failed) {
+        return;
+    }
+    pptap_pool pool = pptap_path_pool(path);
+    if (pool == PPTAP_POOL_NONE) {
+        return;
+    }
+    if (ledger_store == NULL) {
+        char err[PPTAP_ERRMSG_LEN] = "";
+        if (pptap_store_open(&ledger_store, state, NULL, err) != 0) {
+            cli_err("--ledger %s: %s; requests are not recorded", state, err);
+            ledger_failed = 1;
+            return;
+        }
+        atexit(ledger_close);
+    }
+    const char *tenant = cli_g.tenant != NULL ? cli_g.tenant : "default";
+    pptap_time_ms now = fixed_now() != PPTAP_TIME_NONE ? fixed_now() : pptap_time_now();
+    if (pptap_store_ledger_add(ledger_store, tenant, pptap_pool_name(pool), now, 0) != 0) {
+        cli_err("--ledger %s: %s", state, pptap_store_last_error(ledger_store));
+    }
+}
+
 /* -v: one block per request and response; the library has already replaced
- * the credentials with "<redacted>". */
+ * the credentials with "<redacted>". --ledger: every attempt is recorded. */
 static void trace_cb(const pptap_trace *t, void *payload)
 {
     (void)payload;
+    if (t->kind == PPTAP_TRACE_REQUEST) {
+        ledger_record(t->url);
+    }
+    if (!cli_g.verbose) {
+        return;
+    }
     switch (t->kind) {
     case PPTAP_TRACE_REQUEST:
         fprintf(stderr, "pptap: > %s %s (attempt %d)\n", t->method, t->url, t->attempt);
@@ -159,7 +214,7 @@ int cli_client_open(pptap_client **out)
     if (cli_g.retries >= 0) {
         o.max_attempts = cli_g.retries + 1;
     }
-    if (cli_g.verbose) {
+    if (cli_g.verbose || ledger_path() != NULL) {
         o.trace = trace_cb;
     }
     if (fixed_now() != PPTAP_TIME_NONE) {

@@ -78,6 +78,8 @@ typedef struct {
     int retries;             /* --retries; -1 = default */
     int verbose;             /* -v */
     int json;                /* --json */
+    const char *ledger;      /* --ledger: the store whose request ledger records requests */
+    const char *tenant;      /* --tenant: the ledger's tenant name (default "default") */
 } cli_globals;
 
 extern cli_globals cli_g;

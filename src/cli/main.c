@@ -54,6 +54,10 @@ static void usage(FILE *out)
           "  --retries N         retries of a failed request (network, 408, 5xx; default 3)\n"
           "  -v, --verbose       trace requests and responses on stderr (secret redacted)\n"
           "  --json              JSON output (one object per line) where text is the default\n"
+          "  --ledger STATE      record every API request in the request ledger of the\n"
+          "                      collector's store STATE (also PPTAP_LEDGER), so that its\n"
+          "                      budget counts them\n"
+          "  --tenant NAME       the collector tenant whose ledger that is (default: default)\n"
           "  -h, --help          show this help and exit\n"
           "  --version           show the versions of pptap and its libraries and exit\n"
           "\n"
@@ -95,6 +99,8 @@ enum {
     G_RETRIES,
     G_JSON,
     G_VERSION,
+    G_LEDGER,
+    G_TENANT,
 };
 
 int main(int argc, char **argv)
@@ -110,6 +116,8 @@ int main(int argc, char **argv)
         {"retries", required_argument, NULL, G_RETRIES},
         {"verbose", no_argument, NULL, 'v'},
         {"json", no_argument, NULL, G_JSON},
+        {"ledger", required_argument, NULL, G_LEDGER},
+        {"tenant", required_argument, NULL, G_TENANT},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, G_VERSION},
         {NULL, 0, NULL, 0},
@@ -126,6 +134,12 @@ int main(int argc, char **argv)
             break;
         case G_SECRET_FILE:
             cli_g.secret_file = optarg;
+            break;
+        case G_LEDGER:
+            cli_g.ledger = optarg;
+            break;
+        case G_TENANT:
+            cli_g.tenant = optarg;
             break;
         case G_PROXY:
             cli_g.proxy = optarg;

@@ -16,6 +16,17 @@
 #            by the simulator; an induced 429 parks the pool
 #   outage   a 10-day outage: one gap record for what is past 7 days, then the
 #            last 7 days backfilled completely
+#   rotation a file output with a small rotate_size (from a config file)
+#            rotates into FILE.1, FILE.2, ... keeping rotate_keep; the union of
+#            FILE and its rotations holds every event exactly once, also
+#            after kill -9 at random moments across rotations
+#   metrics  a foreground collector serves Prometheus text on a loopback
+#            port; the counters equal the file and the simulator's count;
+#            SIGTERM stops it cleanly (exit 0) and a restart duplicates nothing
+#   tenants  two tenants against two simulators (different seeds and
+#            credentials), each into its own output; a tenant whose
+#            credentials are refused does not stop the other (exit 77)
+#   stdout   --output - writes NDJSON events on stdout and nothing else
 #
 # The simulator's clock is frozen (--speed 0) and moved with /admin/clock,
 # so every run is deterministic.
@@ -26,11 +37,13 @@ SIM=$3
 
 work=$(mktemp -d)
 sim_pid=
+sim_pids=
 failures=0
 checks=0
 
 cleanup() {
     [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null
+    for p in $sim_pids; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
     [ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
 }
 trap cleanup EXIT
@@ -72,9 +85,9 @@ collect() { # collect [extra options]: one catch-up run into $work/state.db
         2>>"$work/collect.log"
 }
 
-cursor() { # cursor NAME: a checkpoint of the default tenant, as ISO 8601
+cursor() { # cursor NAME [TENANT]: a checkpoint of a tenant (default), as ISO 8601
     local ms
-    ms=$(sqlite3 "$work/state.db" "select ival from checkpoints where tenant='default' and name='$1'")
+    ms=$(sqlite3 "${STATE:-$work/state.db}" "select ival from checkpoints where tenant='${2:-default}' and name='$1'")
     date -u -d "@$((ms / 1000))" +%Y-%m-%dT%H:%M:%SZ
 }
 
@@ -84,15 +97,16 @@ truth() {
 }
 
 # Every id in the file once; the file's ids of [FROM, TO) equal the truth.
+# The file is $EVENTS (default $work/events.ndjson), the simulator $BASE.
 check_exact() {
-    local from=$1 to=$2
+    local from=$1 to=$2 events=${EVENTS:-$work/events.ndjson}
     # Updates (an event whose content changed) come again, marked.
     jq -r 'select(.pptap.event_type != "gap" and .pptap.update == false) | .pptap.event_id' \
-        "$work/events.ndjson" | sort >"$work/got"
+        "$events" | sort >"$work/got"
     local dups updates orphans
     dups=$(uniq -d "$work/got" | wc -l)
     expect "no event delivered twice ($dups duplicates)" [ "$dups" -eq 0 ]
-    jq -r 'select(.pptap.update == true) | .pptap.event_id' "$work/events.ndjson" | sort -u \
+    jq -r 'select(.pptap.update == true) | .pptap.event_id' "$events" | sort -u \
         >"$work/updated"
     updates=$(wc -l <"$work/updated")
     orphans=$(comm -23 "$work/updated" "$work/got" | wc -l)
@@ -111,8 +125,8 @@ check_exact() {
     expect "nothing delivered that the simulator did not create ($foreign)" [ "$foreign" -eq 0 ]
 }
 
-state_start() { # the time a new state starts from, as the collector logged it
-    grep -o 'new state: collecting from [0-9TZ:-]*' "$work/collect.log" | head -n 1 |
+state_start() { # [TENANT]: the time a new state starts from, as the collector logged it
+    grep -o "\[${1:-default}\] new state: collecting from [0-9TZ:-]*" "$work/collect.log" | head -n 1 |
         awk '{print $NF}'
 }
 
@@ -138,6 +152,12 @@ e2e)
         tail -n $((n2 - n1)) | sort | comm -12 - <(curl -sf \
         "$BASE/admin/truth?interval=$START/$F2" | jq -r 'select(.late) | .id' | sort) | wc -l)
     expect "late-condemned events arrived ($late)" [ "$late" -gt 0 ]
+    # The command line records its requests in the collector's ledger.
+    before=$(sqlite3 "$work/state.db" "select count(*) from ledger")
+    "$PPTAP" --base-url "$BASE" --ledger "$work/state.db" siem all --since 1h >/dev/null \
+        2>>"$work/collect.log"
+    after=$(sqlite3 "$work/state.db" "select count(*) from ledger where pool='siem-other'")
+    expect "pptap --ledger siem recorded its request ($before -> $after)" [ "$after" -eq $((before + 1)) ]
     expect "raw format: every line has the pptap envelope" \
         [ "$(jq -r 'select(.pptap.event_id and .pptap.tenant == "default" and (.pptap.update | type) == "boolean") | 1' "$work/events.ndjson" | wc -l)" -eq "$n2" ]
     ;;
@@ -240,6 +260,304 @@ outage)
     missing=$(comm -23 "$work/truth" "$work/got" | wc -l)
     expect "backfill complete ($missing missing of $(wc -l <"$work/truth"))" [ "$missing" -eq 0 ]
     expect "no duplicates" [ "$(uniq -d "$work/got" | wc -l)" -eq 0 ]
+    ;;
+rotation)
+    # Two rotating outputs get the same lines: "all" keeps every rotation,
+    # "few" keeps 2, so its files must equal the newest three of "all".
+    SINCE=1d
+    start_sim --rate 300 --start 2026-06-01T12:00:00Z
+    cat >"$work/pptap.conf" <<EOF
+[service]
+state = $work/state.db
+[tenant default]
+base_url = $BASE
+principal = $PPTAP_PRINCIPAL
+secret_env = PPTAP_SECRET
+since = $SINCE
+[output all]
+type = file
+path = $work/all.ndjson
+rotate_size = 300k
+rotate_keep = 100
+[output few]
+type = file
+path = $work/few.ndjson
+rotate_size = 300k
+rotate_keep = 2
+EOF
+    kills=0
+    runs=0
+    while [ $runs -lt 60 ]; do
+        runs=$((runs + 1))
+        "$PPTAP" collect --config "$work/pptap.conf" --once 2>>"$work/collect.log" &
+        pid=$!
+        sleep "0.$(printf '%03d' $((RANDOM % 500 + 20)))"
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -9 "$pid" 2>/dev/null
+            wait "$pid" 2>/dev/null
+            kills=$((kills + 1))
+            [ $kills -ge 8 ] && break
+        else
+            wait "$pid"
+            rc=$?
+            [ $rc -eq 0 ] && [ $kills -ge 5 ] && break
+            if [ $rc -eq 0 ]; then admin "clock?advance=2h" >/dev/null; fi
+        fi
+    done
+    "$PPTAP" collect --config "$work/pptap.conf" --once 2>>"$work/collect.log"
+    expect "the last run completes" [ $? -eq 0 ]
+    expect "killed at least 5 times ($kills)" [ $kills -ge 5 ]
+    n=$(ls "$work" | grep -c '^all\.ndjson\.[0-9]*$')
+    expect "rotated at least 5 times ($n rotations)" [ "$n" -ge 5 ]
+    expect "rotations numbered 1..$n without holes" \
+        [ "$(ls "$work" | grep '^all\.ndjson\.[0-9]*$' | sed 's/.*\.//' | sort -n | tr '\n' ' ')" = "$(seq -s ' ' "$n") " ]
+    expect "the log says so" grep -q 'output all: rotated' "$work/collect.log"
+    # Each rotated file passed rotate_size just before it was rotated, by
+    # less than one window's lines, and ends with a whole line.
+    small=0
+    for k in $(seq "$n"); do
+        sz=$(stat -c %s "$work/all.ndjson.$k")
+        [ "$sz" -ge 307200 ] || small=$((small + 1))
+        [ "$(tail -c 1 "$work/all.ndjson.$k" | od -An -c | tr -d ' ')" = '\n' ] || small=$((small + 1))
+    done
+    expect "every rotated file reached rotate_size and ends with a newline ($small bad)" [ $small -eq 0 ]
+    # The union, oldest first: FILE.n ... FILE.1 FILE.
+    : >"$work/events.ndjson"
+    for k in $(seq "$n" -1 1); do cat "$work/all.ndjson.$k" >>"$work/events.ndjson"; done
+    cat "$work/all.ndjson" >>"$work/events.ndjson"
+    expect "every line of the union is a JSON event" \
+        [ "$(jq -c . "$work/events.ndjson" | wc -l)" -eq "$(wc -l <"$work/events.ndjson")" ]
+    # FILE.1 is the newest: last written before FILE, after FILE.2.
+    order=$(for k in $(seq "$n" -1 1) ""; do
+        find "$work" -maxdepth 1 -name "all.ndjson${k:+.$k}" -printf '%T@\n'
+    done | sort -c -g 2>&1 | wc -l)
+    expect "FILE.(k+1) was written before FILE.k" [ "$order" -eq 0 ]
+    START=$(state_start)
+    check_exact "$START" "$(cursor final)"
+    # rotate_keep = 2: FILE, FILE.1, FILE.2 and nothing older.
+    expect "rotate_keep 2 keeps few.ndjson.1 and .2 only" \
+        [ "$(ls "$work" | grep '^few\.ndjson' | tr '\n' ' ')" = "few.ndjson few.ndjson.1 few.ndjson.2 " ]
+    same=0
+    for f in "" .1 .2; do cmp -s "$work/few.ndjson$f" "$work/all.ndjson$f" && same=$((same + 1)); done
+    expect "the kept files are the newest ones ($same of 3 identical)" [ $same -eq 3 ]
+    # A rotation killed after FILE -> FILE.1, before position 0 was
+    # committed; the next run is killed once the new FILE is longer than the
+    # stale position. The run after must not cut FILE at the stale offset.
+    cat >"$work/r.conf" <<EOF
+[service]
+state = $work/r.db
+[tenant default]
+base_url = $BASE
+principal = $PPTAP_PRINCIPAL
+secret_env = PPTAP_SECRET
+since = 20m
+[output r]
+type = file
+path = $work/r.ndjson
+rotate_size = 1G
+EOF
+    "$PPTAP" collect --config "$work/r.conf" --once 2>>"$work/collect.log"
+    stale=$(stat -c %s "$work/r.ndjson")
+    mv "$work/r.ndjson" "$work/r.ndjson.1"
+    admin "clock?advance=3h" >/dev/null
+    "$PPTAP" collect --config "$work/r.conf" --once 2>>"$work/collect.log" &
+    pid=$!
+    while kill -0 "$pid" 2>/dev/null; do
+        [ "$(stat -c %s "$work/r.ndjson" 2>/dev/null || echo 0)" -gt "$stale" ] &&
+            kill -STOP "$pid" && break
+    done
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    "$PPTAP" collect --config "$work/r.conf" --once 2>>"$work/collect.log"
+    expect "after an interrupted rotation and a kill: the run completes" [ $? -eq 0 ]
+    cat "$work/r.ndjson.1" "$work/r.ndjson" >"$work/events.ndjson"
+    expect "every line is a whole JSON event" \
+        [ "$(jq -c . "$work/events.ndjson" 2>/dev/null | wc -l)" -eq "$(wc -l <"$work/events.ndjson")" ]
+    STATE=$work/r.db
+    START=$(grep -o '\[default\] new state: collecting from [0-9TZ:-]*' "$work/collect.log" |
+        tail -n 1 | awk '{print $NF}')
+    check_exact "$START" "$(cursor final)"
+    ;;
+metrics)
+    start_sim --rate 300 --start 2026-06-01T12:00:00Z
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    "$PPTAP" collect --base-url "$BASE" --state "$work/state.db" \
+        --output "file:$work/events.ndjson" --since 1d --metrics "127.0.0.1:$port" \
+        2>>"$work/collect.log" &
+    pid=$!
+    # Caught up: the lag gauge is set once nothing is due.
+    for _ in $(seq 300); do
+        curl -sf "http://127.0.0.1:$port/metrics" >"$work/metrics" 2>/dev/null &&
+            grep -q '^pptap_lag_seconds{tenant="default"} [1-9]' "$work/metrics" && break
+        sleep 0.1
+    done
+    curl -sf -D "$work/headers" "http://127.0.0.1:$port/metrics" >"$work/metrics"
+    expect "metrics served" [ -s "$work/metrics" ]
+    expect "Prometheus text content type" grep -qi '^content-type: text/plain; version=0.0.4' "$work/headers"
+    bad=$(grep -v '^# \(HELP\|TYPE\) pptap_[a-z_]* ' "$work/metrics" |
+        grep -cv '^pptap_[a-z_]*{tenant="default"\(,type="[a-zA-Z]*"\)\?} -\?[0-9]\+$')
+    expect "every line is a HELP, a TYPE or a sample ($bad others)" [ "$bad" -eq 0 ]
+    untyped=0
+    for m in $(grep -v '^#' "$work/metrics" | sed 's/{.*//' | sort -u); do
+        grep -q "^# TYPE $m \(counter\|gauge\)$" "$work/metrics" || untyped=$((untyped + 1))
+    done
+    expect "every metric has a TYPE ($untyped without)" [ $untyped -eq 0 ]
+    metric() { # metric NAME [TYPE]
+        if [ -n "${2:-}" ]; then
+            grep "^$1{tenant=\"default\",type=\"$2\"} " "$work/metrics" | awk '{print $2}'
+        else
+            grep "^$1{tenant=\"default\"} " "$work/metrics" | awk '{print $2}'
+        fi
+    }
+    wrong=0
+    for t in clicksPermitted clicksBlocked messagesDelivered messagesBlocked; do
+        lines=$(jq -r "select(.pptap.event_type == \"$t\") | 1" "$work/events.ndjson" | wc -l)
+        [ "$(metric pptap_events_total $t)" = "$lines" ] || {
+            wrong=$((wrong + 1))
+            echo "  $t: metric $(metric pptap_events_total $t), file $lines"
+        }
+    done
+    expect "events_total by type equals the file's lines by type ($wrong wrong)" [ $wrong -eq 0 ]
+    expect "events were delivered" [ "$(wc -l <"$work/events.ndjson")" -gt 100 ]
+    simreq=$(curl -sf "$BASE/admin/pools" | jq '.siem.requests')
+    expect "requests_total ($(metric pptap_requests_total)) equals the simulator's siem pool ($simreq)" \
+        [ "$(metric pptap_requests_total)" = "$simreq" ]
+    ledger=$(sqlite3 "$work/state.db" "select count(*) from ledger where tenant='default'")
+    expect "and the ledger ($ledger)" [ "$(metric pptap_requests_total)" = "$ledger" ]
+    for m in pptap_dedupe_hits_total pptap_updates_total pptap_quarantined_total pptap_gaps_total \
+        pptap_throttled_total pptap_auth_failures_total pptap_budget_left; do
+        expect "$m present" [ -n "$(metric $m)" ]
+    done
+    expect "no gaps, quarantines, 429s or 401s" [ "$(metric pptap_gaps_total)$(metric pptap_quarantined_total)$(metric pptap_throttled_total)$(metric pptap_auth_failures_total)" = 0000 ]
+    updates=$(jq -r 'select(.pptap.update == true) | 1' "$work/events.ndjson" | wc -l)
+    expect "updates_total equals the updates in the file ($updates)" [ "$(metric pptap_updates_total)" = "$updates" ]
+    lag=$(metric pptap_lag_seconds)
+    final=$(metric pptap_final_cursor_seconds)
+    now=$(date -u -d "$(sim_now)" +%s)
+    # Nothing is due: the last final window ended at least the horizon (35 min)
+    # ago, and less than a window plus the horizon (95 min) ago.
+    expect "lag sane: 2100 <= $lag < 5700 s" [ "$lag" -ge 2100 -a "$lag" -lt 5700 ]
+    expect "lag is the server time minus the final cursor ($now - $final ~ $lag)" \
+        [ $((now - final - lag)) -ge -5 -a $((now - final - lag)) -le 5 ]
+    expect "final cursor is the store's" [ "$(date -u -d "@$final" +%Y-%m-%dT%H:%M:%SZ)" = "$(cursor final)" ]
+    budget=$(metric pptap_budget_left)
+    # (With the simulator's clock frozen, a request can be stamped a second
+    # after the server time of a later check: the gauge may count fewer.)
+    expect "budget_left within 90 % of 1800 minus the requests ($budget, $ledger requests)" \
+        [ "$budget" -ge $((1620 - ledger)) -a "$budget" -lt 1620 ]
+    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/other")
+    expect "other paths 404 ($code)" [ "$code" = 404 ]
+    t0=$(date +%s%N)
+    kill -TERM "$pid"
+    rc=
+    for _ in $(seq 100); do
+        kill -0 "$pid" 2>/dev/null || { wait "$pid"; rc=$?; break; }
+        sleep 0.05
+    done
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    [ -z "$rc" ] && { kill -9 "$pid"; wait "$pid" 2>/dev/null; rc=killed; }
+    expect "SIGTERM: exits 0 within 5 s (rc $rc, ${ms} ms)" [ "$rc" = 0 ]
+    expect "SIGTERM: the log says it stopped" grep -q 'stopping: every delivered window is checkpointed' "$work/collect.log"
+    expect "SIGTERM: the metrics port is closed" sh -c "! curl -sf http://127.0.0.1:$port/metrics >/dev/null"
+    n1=$(wc -l <"$work/events.ndjson")
+    collect
+    expect "restart with --once exits 0" [ $? -eq 0 ]
+    admin "clock?advance=2h" >/dev/null
+    collect
+    expect "and once more two hours later" [ $? -eq 0 ]
+    expect "the later run delivered more ($n1 -> $(wc -l <"$work/events.ndjson"))" \
+        [ "$(wc -l <"$work/events.ndjson")" -gt "$n1" ]
+    START=$(state_start)
+    check_exact "$START" "$(cursor final)"
+    ;;
+tenants)
+    start_sim --rate 300 --start 2026-06-01T12:00:00Z
+    BASE_A=$BASE
+    # The second simulator: another seed, another credential.
+    printf '%s' 'b3ta-S3cret-other' >"$work/b.secret"
+    chmod 600 "$work/b.secret"
+    "$SIM" --port 0 --port-file "$work/url_b" --seed 11 --speed 0 --rate 200 \
+        --start 2026-06-01T12:00:00Z --principal tenant-b --secret-file "$work/b.secret" \
+        >"$work/sim_b.out" 2>"$work/sim_b.err" &
+    sim_pids=$!
+    for _ in $(seq 100); do
+        [ -s "$work/url_b" ] && break
+        sleep 0.05
+    done
+    BASE_B=$(cat "$work/url_b")
+    [ -n "$BASE_B" ] || { echo "second pptap-sim did not start"; exit 1; }
+    printf '%s' 'wrong-secret' >"$work/bad.secret"
+    chmod 600 "$work/bad.secret"
+    tenants_conf() { # tenants_conf STATE SECRET_B
+        cat <<EOF
+[service]
+state = $1
+[tenant beta]
+base_url = $BASE_B
+principal = tenant-b
+secret_file = $2
+outputs = out-b
+[tenant alpha]
+base_url = $BASE_A
+principal = $PPTAP_PRINCIPAL
+secret_env = PPTAP_SECRET
+outputs = out-a
+[output out-a]
+type = file
+path = $work/a.ndjson
+[output out-b]
+type = file
+path = $work/b.ndjson
+EOF
+    }
+    tenants_conf "$work/state.db" "$work/b.secret" >"$work/pptap.conf"
+    "$PPTAP" collect --config "$work/pptap.conf" --once 2>>"$work/collect.log"
+    expect "two tenants: exit 0" [ $? -eq 0 ]
+    admin "clock?advance=2h" >/dev/null
+    curl -sf -X POST "$BASE_B/admin/clock?advance=2h" >/dev/null
+    "$PPTAP" collect --config "$work/pptap.conf" --once 2>>"$work/collect.log"
+    expect "two tenants, second run: exit 0" [ $? -eq 0 ]
+    expect "a.ndjson holds alpha's events only" \
+        [ "$(jq -r '.pptap.tenant' "$work/a.ndjson" | sort -u)" = alpha ]
+    expect "b.ndjson holds beta's events only" \
+        [ "$(jq -r '.pptap.tenant' "$work/b.ndjson" | sort -u)" = beta ]
+    START=$(state_start alpha)
+    EVENTS=$work/a.ndjson BASE=$BASE_A check_exact "$START" "$(cursor final alpha)"
+    START=$(state_start beta)
+    EVENTS=$work/b.ndjson BASE=$BASE_B check_exact "$START" "$(cursor final beta)"
+    expect "each simulator was asked by its own tenant only" \
+        [ "$(curl -sf "$BASE_A/admin/requests?last=100000" | jq '[.requests[] | select(.auth != "valid")] | length')$(curl -sf "$BASE_B/admin/requests?last=100000" | jq '[.requests[] | select(.auth != "valid")] | length')" = 00 ]
+    # Beta's credentials refused: alpha still collects everything, exit 77.
+    rm -f "$work/a.ndjson" "$work/b.ndjson"
+    : >"$work/collect.log"
+    tenants_conf "$work/state2.db" "$work/bad.secret" >"$work/pptap.conf"
+    t0=$(date +%s)
+    "$PPTAP" collect --config "$work/pptap.conf" --once 2>>"$work/collect.log"
+    rc=$?
+    expect "refused credentials: exit 77 ($rc)" [ $rc -eq 77 ]
+    expect "without waiting for the retry ($(($(date +%s) - t0)) s)" [ $(($(date +%s) - t0)) -lt 30 ]
+    expect "the log says the credentials were refused and when it retries" \
+        grep -q '\[beta\] .*the API refused the credentials.*retrying in 15 min' "$work/collect.log"
+    expect "beta delivered nothing" [ ! -s "$work/b.ndjson" ]
+    START=$(state_start alpha)
+    EVENTS=$work/a.ndjson BASE=$BASE_A STATE=$work/state2.db check_exact "$START" "$(STATE=$work/state2.db cursor final alpha)"
+    if grep -rqF -e 'b3ta-S3cret-other' -e 'wrong-secret' "$work"/*.log "$work"/*.ndjson; then
+        fail "a secret appears in a log or an output"
+    fi
+    ;;
+stdout)
+    start_sim --rate 300 --start 2026-06-01T12:00:00Z
+    "$PPTAP" collect --base-url "$BASE" --state "$work/state.db" --output - --since 1d --once \
+        -v >"$work/stdout.ndjson" 2>>"$work/collect.log"
+    expect "exits 0" [ $? -eq 0 ]
+    lines=$(wc -l <"$work/stdout.ndjson")
+    events=$(jq -c 'select(.pptap.event_id != null and .pptap.tenant == "default")' "$work/stdout.ndjson" | wc -l)
+    expect "stdout holds NDJSON events only ($events of $lines lines)" [ "$lines" -gt 100 -a "$events" -eq "$lines" ]
+    expect "stdout ends with a newline" [ "$(tail -c 1 "$work/stdout.ndjson" | od -An -c | tr -d ' ')" = '\n' ]
+    expect "the logs went to stderr" grep -q 'pptap: collect: .*new state: collecting from' "$work/collect.log"
+    expect "no event went to stderr" sh -c "! grep -q event_id '$work/collect.log'"
+    START=$(state_start)
+    EVENTS=$work/stdout.ndjson check_exact "$START" "$(cursor final)"
     ;;
 *)
     echo "unknown group $group"
