@@ -25,7 +25,7 @@ typedef enum {
     K_ADDRESS,  /* host:port on loopback, or empty */
 } ktype;
 
-enum { SEC_SERVICE, SEC_TENANT, SEC_OUTPUT };
+enum { SEC_SERVICE, SEC_TENANT, SEC_OUTPUT, SEC_SKIP = 99 };
 
 typedef struct {
     int section;
@@ -307,6 +307,28 @@ static int apply(conf *c, const keydef *k, int idx, const char *value, const cha
             *(char **)f = NULL;
             return 0;
         }
+        /* "a, b" is "a,b": spaces around the commas are not part of a word. */
+        char norm[4096];
+        size_t nl = 0;
+        if (strlen(value) >= sizeof(norm)) {
+            set_error(c, "%s: %s.%s: list too long", where, sec, k->key);
+            return -1;
+        }
+        for (const char *q = value; *q; q++) {
+            if (*q == ' ' || *q == '\t') {
+                const char *r = q;
+                while (*r == ' ' || *r == '\t') {
+                    r++;
+                }
+                if (nl == 0 || norm[nl - 1] == ',' || *r == ',' || *r == '\0') {
+                    q = r - 1;
+                    continue;
+                }
+            }
+            norm[nl++] = *q;
+        }
+        norm[nl] = '\0';
+        value = norm;
         const char *p = value;
         while (k->choices != NULL && *p) {
             const char *comma = strchr(p, ',');
@@ -475,6 +497,12 @@ int conf_load_file(conf *c, const char *path)
                     }
                 }
             }
+            if (strcmp(head, "tap") == 0 && name == NULL) {
+                /* The command line's client settings (docs/configuration.md),
+                 * validated by their own loader: one file can hold both. */
+                sec = SEC_SKIP;
+                continue;
+            }
             sec = section_of(head);
             if (sec < 0 || (sec == SEC_SERVICE) != (name == NULL)) {
                 set_error(c,
@@ -504,6 +532,9 @@ int conf_load_file(conf *c, const char *path)
         if (vl >= 2 && value[0] == '"' && value[vl - 1] == '"') {
             value[vl - 1] = '\0';
             value++;
+        }
+        if (sec == SEC_SKIP) {
+            continue;
         }
         if (sec < 0) {
             set_error(c, "%s: %s = … outside a section", where, key);
@@ -578,6 +609,22 @@ int conf_validate(conf *c)
                 return -1;
             }
             p = comma ? comma + 1 : p + l;
+        }
+    }
+    return 0;
+}
+
+int conf_validate_credentials(conf *c)
+{
+    for (int i = 0; i < c->n_tenants; i++) {
+        conf_tenant *t = &c->tenants[i];
+        if (t->principal == NULL) {
+            set_error(c, "[tenant %s]: principal is required", t->name);
+            return -1;
+        }
+        if (t->secret_file == NULL && t->secret_env == NULL) {
+            set_error(c, "[tenant %s]: secret_file or secret_env is required", t->name);
+            return -1;
         }
     }
     return 0;
