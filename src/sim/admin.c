@@ -195,6 +195,7 @@ static int truth_fill(sim_stream *s)
         if (got == 0) {
             return 1;
         }
+        sim_item_status_at(&c->item, c->now); /* statuses as the API shows them now */
         for (int rr = 0; rr < sim_item_events(&c->item); rr++) {
             sim_event ev = {&c->item, rr};
             sim_jw w;

@@ -515,6 +515,14 @@ void sim_gen_threat(sim_threat *t, int64_t hour, uint32_t idx)
     }
     x = sim_rng_below(&r, 1000);
     t->status = x < 850 ? SIM_TS_ACTIVE : x < 950 ? SIM_TS_CLEARED : SIM_TS_FALSEPOSITIVE;
+    {
+        /* Its own stream, so the other fields stay as they were. */
+        sim_rng rs;
+        sim_rng_init(&rs, TAG_THREAT, (uint64_t)hour, idx, 2);
+        t->status_at = t->status == SIM_TS_ACTIVE
+                           ? 0
+                           : t->ident + (pptap_time_ms)(20 + sim_rng_below(&rs, 100)) * 60000;
+    }
     if (t->type == SIM_TT_URL) {
         char tok[12];
         alnum_from(tok, 8, &r);
@@ -949,6 +957,16 @@ pptap_time_ms sim_event_visible(const sim_event *ev)
 const char *sim_event_id(const sim_event *ev)
 {
     return ev->item->ids[ev->r];
+}
+
+void sim_item_status_at(sim_item *it, pptap_time_ms now)
+{
+    for (int i = 0; i < it->nthreats; i++) {
+        sim_threat *t = &it->threats[i];
+        if (t->status_at != 0 && now < t->status_at) {
+            t->status = SIM_TS_ACTIVE;
+        }
+    }
 }
 
 int sim_event_matches(const sim_event *ev, unsigned type_mask, unsigned status_mask)

@@ -240,7 +240,9 @@ void sim_pools_resize(int idx, int size)
         }
         /* keep the newest entries (the ring is not in time order once
          * entries were replaced) */
-        qsort(p->ring, (size_t)p->fill, sizeof *p->ring, newest_first);
+        if (p->fill > 0) {
+            qsort(p->ring, (size_t)p->fill, sizeof *p->ring, newest_first);
+        }
         for (int i = 0; i < p->fill && fill < size; i++) {
             ring[fill++] = p->ring[i];
         }

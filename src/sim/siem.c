@@ -257,6 +257,7 @@ static int siem_fill(sim_stream *s)
                 break;
             }
             n++;
+            sim_item_status_at(&c->item, c->now);
             for (int rr = 0; rr < sim_item_events(&c->item); rr++) {
                 sim_event ev = {&c->item, rr};
                 if (sim_event_visible(&ev) > c->now ||
@@ -305,6 +306,7 @@ static int siem_any(siem_ctx *c)
     for (int k = 0; k < c->nkinds; k++) {
         sim_walk_init(&c->walk, c->start, c->end, 1u << c->kinds[k]);
         while (sim_walk_next(&c->walk, &c->item, NULL) == 1) {
+            sim_item_status_at(&c->item, c->now);
             for (int rr = 0; rr < sim_item_events(&c->item); rr++) {
                 sim_event ev = {&c->item, rr};
                 if (sim_event_visible(&ev) <= c->now &&

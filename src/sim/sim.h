@@ -168,7 +168,10 @@ typedef struct {
     int cls;
     int status;
     pptap_time_ms ident; /* when Proofpoint identified it */
-    char threat[160];    /* URL, attachment SHA-256 or impostor address */
+    /* A cleared or false-positive verdict comes later: before this time the
+     * threat shows as active (0 for a threat that stays active). */
+    pptap_time_ms status_at;
+    char threat[160]; /* URL, attachment SHA-256 or impostor address */
     char md5[33];
     char filename[64];
     int has_campaign;
@@ -252,6 +255,9 @@ pptap_time_ms sim_event_visible(const sim_event *ev);
 const char *sim_event_id(const sim_event *ev);
 /* Threat filters: masks of (1 << SIM_TT_*) and (1 << SIM_TS_*). */
 int sim_event_matches(const sim_event *ev, unsigned type_mask, unsigned status_mask);
+/* Shows each threat of `it` with the status it has at `now` (a later verdict
+ * of cleared or false positive reads as active before its time). */
+void sim_item_status_at(sim_item *it, pptap_time_ms now);
 /* Writes the event object; `variant` varies messageParts order per request. */
 void sim_event_write(sim_jw *w, const sim_event *ev, uint64_t variant);
 

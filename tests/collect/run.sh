@@ -152,6 +152,19 @@ e2e)
         tail -n $((n2 - n1)) | sort | comm -12 - <(curl -sf \
         "$BASE/admin/truth?interval=$START/$F2" | jq -r 'select(.late) | .id' | sort) | wc -l)
     expect "late-condemned events arrived ($late)" [ "$late" -gt 0 ]
+    # Verdicts that changed (active to cleared or false positive) between the
+    # early and the final pass come again, marked as updates, with the change.
+    updates=$(jq -c 'select(.pptap.update == true)' "$work/events.ndjson" | wc -l)
+    expect "changed events delivered again as updates ($updates)" [ "$updates" -gt 0 ]
+    changed=$(jq -c 'select(.pptap.event_type | test("^messages")) |
+            [.pptap.event_id, .pptap.update, ([.threatsInfoMap[].threatStatus] | join(","))]' \
+        "$work/events.ndjson" | jq -s -r 'group_by(.[0])[] | select(length > 1) |
+            select(([.[] | select(.[1] == false)] | length) == 1 and
+                   (map(.[2]) | unique | length) == length) | .[0][0]' | wc -l)
+    upd_msgs=$(jq -r 'select(.pptap.update == true and (.pptap.event_type | test("^messages"))) |
+            .pptap.event_id' "$work/events.ndjson" | sort -u | wc -l)
+    expect "every updated message carries a new verdict ($changed of $upd_msgs)" \
+        [ "$changed" -ge 1 -a "$changed" -eq "$upd_msgs" ]
     # The command line records its requests in the collector's ledger.
     before=$(sqlite3 "$work/state.db" "select count(*) from ledger")
     "$PPTAP" --base-url "$BASE" --ledger "$work/state.db" siem all --since 1h >/dev/null \
