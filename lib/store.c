@@ -507,11 +507,10 @@ static int setup(pptap_store *st, const char *path, const pptap_store_opts *o)
         }
         rc = exec(st, "PRAGMA foreign_keys = ON", "configuring the store");
     } else {
-        rc =
-            exec(st,
-                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -8192;"
-                 " PRAGMA foreign_keys = ON;",
-                 "configuring the store");
+        rc = exec(st,
+                  "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -8192;"
+                  " PRAGMA foreign_keys = ON;",
+                  "configuring the store");
         for (int n = v + 1; rc == 0 && n <= PPTAP_STORE_SCHEMA_VERSION; n++) {
             rc = migrate_to(st, n);
         }
