@@ -197,7 +197,7 @@ int cmd_collect(int argc, char **argv)
         } else if (getenv("PPTAP_SECRET") != NULL) {
             bad |= conf_set(c, "tenant", "default", "secret_env", "PPTAP_SECRET");
         }
-        if (principal == NULL && !check && !planonly) {
+        if (principal == NULL && !planonly) {
             cli_err("collect: no credentials: set PPTAP_PRINCIPAL and PPTAP_SECRET (or "
                     "PPTAP_SECRET_FILE), or use --config (see docs/configuration.md)");
             conf_dispose(c);
@@ -222,7 +222,7 @@ int cmd_collect(int argc, char **argv)
     if (!bad && metrics != NULL) {
         bad |= conf_set(c, "service", NULL, "metrics", metrics);
     }
-    if (bad || conf_validate(c) != 0) {
+    if (bad || conf_validate(c) != 0 || (!planonly && conf_validate_credentials(c) != 0)) {
         cli_err("%s", c->error);
         conf_dispose(c);
         free(c);

@@ -76,6 +76,10 @@ int conf_set(conf *c, const char *section, const char *name, const char *key, co
  * per-type required keys. Returns 0 or -1 with c->error. */
 int conf_validate(conf *c);
 
+/* Checks that every tenant has credentials to run with: a principal and a
+ * secret_file or secret_env. Returns 0 or -1 with c->error. */
+int conf_validate_credentials(conf *c);
+
 /* Frees the strings of c. */
 void conf_dispose(conf *c);
 

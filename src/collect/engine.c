@@ -732,11 +732,17 @@ static int open_outputs(engine *e)
             logm(LOG_WARN, NULL, "output %s: %s", o->conf->name, o->error);
         }
         e->n_outs = i + 1;
-        if (committed < 0 && o->type->exactly_once) {
-            /* First use: commit where the output starts before writing to
-             * it, so that a crash before the first checkpoint is undone too. */
-            int64_t pos = 0;
-            if (o->type->flush(o, &pos) != 0 || pptap_store_begin(e->st) != 0 ||
+        int64_t pos = 0;
+        if (o->type->exactly_once && o->type->flush(o, &pos) != 0) {
+            logm(LOG_ERROR, NULL, "output %s: %s", o->conf->name, o->error);
+            return PPTAP_EIO;
+        }
+        if (o->type->exactly_once && pos != committed) {
+            /* First use, or a position other than the committed one (an
+             * interrupted rotation, a file cut outside pptap): commit where
+             * the output starts before writing to it, so that a crash before
+             * the next checkpoint cuts back to here, not to a stale offset. */
+            if (pptap_store_begin(e->st) != 0 ||
                 pptap_store_checkpoint_set_int(e->st, OUTPUTS_TENANT, key, pos) != 0 ||
                 pptap_store_commit(e->st) != 0) {
                 logm(LOG_ERROR, NULL, "output %s: cannot record its start: %s", o->conf->name,
@@ -868,10 +874,19 @@ int collect_run(const conf *cf, const collect_run_opts *o)
             }
             break;
         }
-        if (pptap_time_now() - last_purge > 6 * 60 * MINUTE) {
+        /* The store's times (event times, the ledger) are the servers'; purge
+         * by the earliest server clock, never by the local one. */
+        pptap_time_ms purge_now = PPTAP_TIME_NONE;
+        for (int i = 0; i < e->n_t; i++) {
+            if (e->t[i].synced &&
+                (purge_now == PPTAP_TIME_NONE || server_now(&e->t[i]) < purge_now)) {
+                purge_now = server_now(&e->t[i]);
+            }
+        }
+        if (purge_now != PPTAP_TIME_NONE && pptap_time_now() - last_purge > 6 * 60 * MINUTE) {
             int64_t purged = 0;
             int days = (int)(cf->service.retention_ms / DAY);
-            if (pptap_store_purge(e->st, &purged, pptap_time_now(), days) == 0 && purged > 0) {
+            if (pptap_store_purge(e->st, &purged, purge_now, days) == 0 && purged > 0) {
                 logm(LOG_INFO, NULL, "retention: %lld events older than %d days removed",
                      (long long)purged, days);
             }

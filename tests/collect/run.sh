@@ -484,12 +484,12 @@ metrics)
     check_exact "$START" "$(cursor final)"
     ;;
 tenants)
-    start_sim --rate 300 --start 2026-06-01T12:00:00Z
+    start_sim --rate 200 --start 2026-06-01T12:00:00Z
     BASE_A=$BASE
     # The second simulator: another seed, another credential.
     printf '%s' 'b3ta-S3cret-other' >"$work/b.secret"
     chmod 600 "$work/b.secret"
-    "$SIM" --port 0 --port-file "$work/url_b" --seed 11 --speed 0 --rate 200 \
+    "$SIM" --port 0 --port-file "$work/url_b" --seed 11 --speed 0 --rate 150 \
         --start 2026-06-01T12:00:00Z --principal tenant-b --secret-file "$work/b.secret" \
         >"$work/sim_b.out" 2>"$work/sim_b.err" &
     sim_pids=$!

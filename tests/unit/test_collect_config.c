@@ -150,6 +150,49 @@ static void test_validate(void **state)
     unlink(path);
 }
 
+/* Lists: spaces around the commas are not part of the words. */
+static void test_lists(void **state)
+{
+    (void)state;
+    conf c;
+    conf_init(&c);
+    write_conf("[tenant a]\nthreat_status = active, cleared\noutputs = o , p\n"
+               "principal = x\nsecret_env = S\n"
+               "[output o]\ntype = stdout\n[output p]\ntype = stdout\n");
+    assert_int_equal(conf_load_file(&c, path), 0);
+    assert_string_equal(c.tenants[0].threat_status, "active,cleared");
+    assert_string_equal(c.tenants[0].outputs, "o,p");
+    assert_int_equal(conf_validate(&c), 0);
+    assert_int_equal(conf_validate_credentials(&c), 0);
+    conf_dispose(&c);
+    unlink(path);
+}
+
+/* A tenant needs a principal and a secret source to run. */
+static void test_credentials(void **state)
+{
+    (void)state;
+    static const bad_case cases[] = {
+        {"[tenant a]\nsecret_env = S\n[output o]\ntype = stdout\n",
+         "[tenant a]: principal is required"},
+        {"[tenant a]\nprincipal = p\n[output o]\ntype = stdout\n",
+         "[tenant a]: secret_file or secret_env is required"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        conf c;
+        conf_init(&c);
+        write_conf(cases[i].text);
+        assert_int_equal(conf_load_file(&c, path), 0);
+        assert_int_equal(conf_validate(&c), 0);
+        int rc = conf_validate_credentials(&c);
+        if (rc == 0 || strstr(c.error, cases[i].error) == NULL) {
+            fail_msg("case %zu: rc %d, error \"%s\", want \"%s\"", i, rc, c.error, cases[i].error);
+        }
+        conf_dispose(&c);
+    }
+    unlink(path);
+}
+
 static void test_sizes_and_flags(void **state)
 {
     (void)state;
@@ -210,6 +253,8 @@ int main(void)
         cmocka_unit_test(test_defaults_and_values),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_validate),
+        cmocka_unit_test(test_lists),
+        cmocka_unit_test(test_credentials),
         cmocka_unit_test(test_sizes_and_flags),
         cmocka_unit_test(test_reference_lists_every_key),
     };
