@@ -223,6 +223,7 @@ static int setup_tenant(engine *e, tenant_rt *t, const conf_tenant *ct)
         return PPTAP_ECONFIG;
     }
     t->pool = pptap_endpoint_pool(t->ep);
+    snprintf(t->m->pool, sizeof(t->m->pool), "%s", pptap_pool_name(t->pool));
     t->statuses = statuses_of(ct->threat_status);
     for (int i = 0; i < e->n_outs; i++) {
         if (ct->outputs == NULL || in_list(ct->outputs, e->cf->outputs[i].name)) {

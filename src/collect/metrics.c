@@ -81,6 +81,7 @@ static void put(sbuf *b, const char *fmt, ...)
 typedef struct {
     const char *name, *type, *help;
     size_t off;
+    int per_pool; /* labelled with the throttle pool too */
 } metric_def;
 
 #define M(f) offsetof(collect_tenant_metrics, f)
@@ -90,8 +91,10 @@ static const metric_def defs[] = {
     {"pptap_dedupe_hits_total", "counter", "Events dropped as unchanged repeats.", M(duplicates)},
     {"pptap_quarantined_total", "counter", "Events kept aside because they could not be read.",
      M(quarantined)},
-    {"pptap_requests_total", "counter", "SIEM API requests (every attempt).", M(requests)},
-    {"pptap_throttled_total", "counter", "429 answers (throttle pool exhausted).", M(throttled)},
+    {"pptap_requests_total", "counter", "SIEM API requests (every attempt), by pool.", M(requests),
+     1},
+    {"pptap_throttled_total", "counter", "429 answers (throttle pool exhausted), by pool.",
+     M(throttled), 1},
     {"pptap_auth_failures_total", "counter", "401/403 answers.", M(auth_failures)},
     {"pptap_bad_responses_total", "counter", "Truncated or malformed responses.", M(bad_responses)},
     {"pptap_output_errors_total", "counter", "Failed writes or flushes of outputs.",
@@ -99,7 +102,7 @@ static const metric_def defs[] = {
     {"pptap_gaps_total", "counter", "Gap records: time that could not be collected.", M(gaps)},
     {"pptap_gap_seconds_total", "counter", "Seconds of time in gap records.", M(gap_seconds)},
     {"pptap_budget_left", "gauge", "Requests left in the planned share of the pool (24 h).",
-     M(budget_left)},
+     M(budget_left), 1},
     {"pptap_final_cursor_seconds", "gauge", "End of the last complete window (Unix time).",
      M(final_cursor)},
     {"pptap_early_cursor_seconds", "gauge", "End of the last early-pass window (Unix time).",
@@ -123,7 +126,13 @@ static char *render(collect_metrics *m, size_t *len)
             defs[d].type);
         for (int i = 0; i < m->n; i++) {
             const int64_t *v = (const int64_t *)((const char *)&m->t[i] + defs[d].off);
-            put(&b, "%s{tenant=\"%s\"} %lld\n", defs[d].name, m->t[i].tenant, (long long)get(v));
+            if (defs[d].per_pool) {
+                put(&b, "%s{tenant=\"%s\",pool=\"%s\"} %lld\n", defs[d].name, m->t[i].tenant,
+                    m->t[i].pool, (long long)get(v));
+            } else {
+                put(&b, "%s{tenant=\"%s\"} %lld\n", defs[d].name, m->t[i].tenant,
+                    (long long)get(v));
+            }
         }
     }
     *len = b.len;

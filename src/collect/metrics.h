@@ -12,6 +12,7 @@
 
 typedef struct {
     char tenant[64];
+    char pool[32];                      /* the throttle pool the tenant's requests spend */
     int64_t events[PPTAP_EVENT_COUNT_]; /* delivered, by type */
     int64_t updates;                    /* delivered again because they changed */
     int64_t duplicates;                 /* dropped: seen before, unchanged */

@@ -408,7 +408,7 @@ metrics)
     expect "metrics served" [ -s "$work/metrics" ]
     expect "Prometheus text content type" grep -qi '^content-type: text/plain; version=0.0.4' "$work/headers"
     bad=$(grep -v '^# \(HELP\|TYPE\) pptap_[a-z_]* ' "$work/metrics" |
-        grep -cv '^pptap_[a-z_]*{tenant="default"\(,type="[a-zA-Z]*"\)\?} -\?[0-9]\+$')
+        grep -cv '^pptap_[a-z_]*{tenant="default"\(,type="[a-zA-Z]*"\|,pool="[a-z-]*"\)\?} -\?[0-9]\+$')
     expect "every line is a HELP, a TYPE or a sample ($bad others)" [ "$bad" -eq 0 ]
     untyped=0
     for m in $(grep -v '^#' "$work/metrics" | sed 's/{.*//' | sort -u); do
@@ -419,7 +419,8 @@ metrics)
         if [ -n "${2:-}" ]; then
             grep "^$1{tenant=\"default\",type=\"$2\"} " "$work/metrics" | awk '{print $2}'
         else
-            grep "^$1{tenant=\"default\"} " "$work/metrics" | awk '{print $2}'
+            grep -E "^$1\{tenant=\"default\"(,pool=\"siem-other\")?\} " "$work/metrics" |
+                awk '{print $2}'
         fi
     }
     wrong=0
