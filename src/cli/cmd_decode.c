@@ -2,7 +2,9 @@
  * pptap decode: URL Defense links from arguments, from lines on stdin, or
  * found anywhere in text (--scan).
  */
+#include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +45,10 @@ void cmd_decode_usage(FILE *out)
           "\n"
           "Exit status: 0 when every link decoded, 65 when some did not (the output still\n"
           "covers all of them), 64 on usage errors, 66 when FILE cannot be read; with\n"
-          "--online also the API's statuses (69, 75, 77, 78; see pptap(1)).\n",
+          "--online also the API's statuses (69, 75, 77, 78; see pptap(1)).\n"
+          "\n"
+          "Lines from a regular file are decoded with one thread per CPU (at most 8), or\n"
+          "PPTAP_THREADS (1 to 8) in the environment; the output is the same with any.\n",
           out);
 }
 
@@ -64,6 +69,9 @@ typedef struct {
     struct pending *pend;
     size_t npend;
     unsigned long long n_disagree;
+    /* lines decoded in parallel (large blocks) */
+    int nthreads;
+    struct par_part *parts;
 } decode_ctx;
 
 /* One input of the current --online chunk. */
@@ -417,10 +425,332 @@ static int line_append(decode_ctx *c, const char *p, size_t k)
     return 0;
 }
 
+/* --- lines in parallel ------------------------------------------------------
+ *
+ * A large block (PAR_MIN_BLOCK or more) is cut at line ends into one part per
+ * thread. Each part is decoded into its own buffer (the main thread does the
+ * first), then the buffers are written in order with the warnings put back at
+ * their places and numbered from the inputs before them: the output, the
+ * warnings and the points where stdout is written are those of one thread.
+ */
+
+#define PAR_MIN_BLOCK (1u << 20)
+#define PAR_MAX_THREADS 8
+
+/* A failed input of a part, reported when the part is written. */
+struct par_warn {
+    unsigned long long idx; /* inputs of the part before it */
+    size_t off;             /* where its output begins in the part's buffer */
+    pptap_urldef_status status;
+};
+
+struct par_part {
+    const char *data; /* whole lines */
+    size_t len;
+    int json;
+    cli_out out; /* in memory only: grown before every write, never drained */
+    char *dec;
+    size_t dec_cap;
+    unsigned long long n_in, n_failed;
+    struct par_warn *warn;
+    size_t nwarn, warn_cap;
+    int oom;
+};
+
+/* Makes room for `need` more bytes in p->out. */
+static int par_room(struct par_part *p, size_t need)
+{
+    cli_out *o = &p->out;
+    if (o->cap - o->len >= need) {
+        return 0;
+    }
+    size_t cap = o->cap * 2;
+    if (cap < o->len + need) {
+        cap = o->len + need;
+    }
+    char *b = realloc(o->buf, cap);
+    if (b == NULL) {
+        return -1;
+    }
+    o->buf = b;
+    o->cap = cap;
+    return 0;
+}
+
+static int par_dec_room(struct par_part *p, size_t need)
+{
+    if (need > p->dec_cap) {
+        char *d = realloc(p->dec, need);
+        if (d == NULL) {
+            return -1;
+        }
+        p->dec = d;
+        p->dec_cap = need;
+    }
+    return 0;
+}
+
+/* decode_one() for a part, without --online. */
+static int par_one(struct par_part *p, const char *in, size_t len)
+{
+    pptap_urldef_result r;
+    size_t start = p->out.len;
+    size_t max = PPTAP_URLDEF_DECODE_MAX(len);
+    int rc;
+    if (p->json) {
+        if (par_dec_room(p, max) != 0) {
+            return -1;
+        }
+        rc = pptap_urldef_decode(&r, p->dec, p->dec_cap, in, len);
+        size_t dl = rc == 0 ? r.len : 0;
+        const char *msg = pptap_urldef_status_message(r.status);
+        const char *code = pptap_urldef_status_code(r.status);
+        /* JSON escapes take at most 6 bytes a byte; decodedUrlPercent 3. */
+        if (par_room(p, 6 * len + 9 * dl + 6 * (strlen(msg) + strlen(code)) + 256) != 0) {
+            return -1;
+        }
+        cli_out_putc(&p->out, '{');
+        put_json_result(&p->out, in, len, rc, &r, p->dec, r.len);
+        cli_out_puts(&p->out, "}\n");
+    } else {
+        /* Straight into the output; max >= len covers an input printed back. */
+        if (par_room(p, max + 1) != 0) {
+            return -1;
+        }
+        rc = pptap_urldef_decode(&r, p->out.buf + start, max, in, len);
+        if (rc == 0 && !(r.flags & PPTAP_URLDEF_F_CONTROL)) {
+            p->out.len += r.len;
+        } else if (rc == 0) {
+            if (par_dec_room(p, r.len) != 0 || par_room(p, 3 * r.len + 1) != 0) {
+                return -1;
+            }
+            memcpy(p->dec, p->out.buf + start, r.len);
+            put_line_safe(&p->out, p->dec, r.len);
+        } else {
+            cli_out_put(&p->out, in, len);
+        }
+        cli_out_putc(&p->out, '\n');
+    }
+    if (rc != 0) {
+        p->n_failed++;
+        if (!p->json) {
+            if (p->nwarn == p->warn_cap) {
+                size_t cap = p->warn_cap ? 2 * p->warn_cap : 64;
+                struct par_warn *w = realloc(p->warn, cap * sizeof *w);
+                if (w == NULL) {
+                    p->out.len = start;
+                    return -1;
+                }
+                p->warn = w;
+                p->warn_cap = cap;
+            }
+            p->warn[p->nwarn++] = (struct par_warn){p->n_in, start, r.status};
+        }
+    }
+    p->n_in++;
+    return 0;
+}
+
+static void *par_run(void *arg)
+{
+    struct par_part *p = arg;
+    const char *s = p->data, *end = p->data + p->len;
+    p->out.len = 0;
+    p->n_in = p->n_failed = 0;
+    p->nwarn = 0;
+    p->oom = 0;
+    while (s < end) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        const char *next = nl + 1;
+        /* as decode_line() */
+        while (nl > s && (nl[-1] == '\r' || nl[-1] == ' ' || nl[-1] == '\t')) {
+            nl--;
+        }
+        while (s < nl && (*s == ' ' || *s == '\t')) {
+            s++;
+        }
+        if (s < nl && par_one(p, s, (size_t)(nl - s)) != 0) {
+            p->oom = 1;
+            break;
+        }
+        s = next;
+    }
+    return NULL;
+}
+
+/* Writes all of a in c->out's fd, as cli_out does. */
+static void par_write(cli_out *o, const char *a, size_t n)
+{
+    while (n > 0 && !o->failed) {
+        ssize_t w = write(o->fd, a, n);
+        if (w < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            o->failed = errno ? errno : EIO;
+            break;
+        }
+        a += w;
+        n -= (size_t)w;
+    }
+}
+
+/* cli_out_put() of a large buffer without copying it through o->buf: the
+ * writes are the same (o->cap bytes each, when o->buf is full and more come). */
+static void par_put(cli_out *o, const char *a, size_t n)
+{
+    if (n == 0) {
+        return;
+    }
+    if (o->len > 0 || n <= o->cap) {
+        size_t k = o->cap - o->len < n ? o->cap - o->len : n;
+        cli_out_put(o, a, k);
+        a += k;
+        n -= k;
+        if (n == 0) {
+            return;
+        }
+        (void)cli_out_flush(o); /* o->buf is full and more comes */
+    }
+    while (n > o->cap) {
+        if (!o->failed) {
+            par_write(o, a, o->cap);
+        }
+        a += o->cap;
+        n -= o->cap;
+    }
+    cli_out_put(o, a, n);
+}
+
+/* Writes a decoded part, its warnings in place, and counts its inputs. */
+static void par_emit(decode_ctx *c, const struct par_part *p)
+{
+    size_t at = 0;
+    for (size_t i = 0; i < p->nwarn; i++) {
+        const struct par_warn *w = &p->warn[i];
+        par_put(&c->out, p->out.buf + at, w->off - at);
+        at = w->off;
+        cli_err("input %llu: %s: %s", c->n_in + w->idx + 1, pptap_urldef_status_code(w->status),
+                pptap_urldef_status_message(w->status));
+    }
+    par_put(&c->out, p->out.buf + at, p->out.len - at);
+    c->n_in += p->n_in;
+    c->n_failed += p->n_failed;
+}
+
+/* Decodes the whole lines data[0..len) with c->nthreads threads. */
+static int par_lines(decode_ctx *c, const char *data, size_t len)
+{
+    int k = c->nthreads;
+    if (c->parts == NULL) {
+        c->parts = calloc((size_t)k, sizeof *c->parts);
+        if (c->parts == NULL) {
+            cli_err("out of memory");
+            return EXIT_SOFTWARE;
+        }
+    }
+    pthread_t tid[PAR_MAX_THREADS];
+    int started[PAR_MAX_THREADS] = {0};
+    const char *s = data, *end = data + len;
+    for (int i = 0; i < k; i++) {
+        struct par_part *p = &c->parts[i];
+        const char *e = end;
+        if (i < k - 1) {
+            const char *cut = data + len / (size_t)k * (size_t)(i + 1);
+            if (cut < s) {
+                cut = s;
+            }
+            const char *nl = memchr(cut, '\n', (size_t)(end - cut));
+            e = nl != NULL ? nl + 1 : end;
+        }
+        p->data = s;
+        p->len = (size_t)(e - s);
+        p->json = c->json;
+        s = e;
+        /* Room for the usual output: decoded URLs are shorter than links. */
+        size_t want = c->json ? 2 * p->len + p->len / 2 : p->len / 2 + p->len / 8;
+        if (p->out.buf == NULL || p->out.cap < want + 65536) {
+            free(p->out.buf);
+            p->out.buf = NULL;
+            if (cli_out_init(&p->out, -1, want + 65536) != 0) {
+                cli_err("out of memory");
+                return EXIT_SOFTWARE;
+            }
+        }
+    }
+    for (int i = 1; i < k; i++) {
+        started[i] =
+            c->parts[i].len > 0 && pthread_create(&tid[i], NULL, par_run, &c->parts[i]) == 0;
+    }
+    par_run(&c->parts[0]);
+    for (int i = 1; i < k; i++) {
+        if (started[i]) {
+            pthread_join(tid[i], NULL);
+        } else {
+            par_run(&c->parts[i]);
+        }
+    }
+    for (int i = 0; i < k; i++) {
+        struct par_part *p = &c->parts[i];
+        par_emit(c, p);
+        if (p->oom || p->out.failed) {
+            cli_err("out of memory");
+            return EXIT_SOFTWARE;
+        }
+    }
+    return 0;
+}
+
+static void par_free(decode_ctx *c)
+{
+    if (c->parts == NULL) {
+        return;
+    }
+    for (int i = 0; i < c->nthreads; i++) {
+        cli_out_dispose(&c->parts[i].out);
+        free(c->parts[i].dec);
+        free(c->parts[i].warn);
+    }
+    free(c->parts);
+    c->parts = NULL;
+}
+
 static int line_block(const char *data, size_t len, void *payload)
 {
     decode_ctx *c = payload;
     const char *p = data, *end = data + len;
+    if (c->nthreads > 1 && !c->online && len >= PAR_MIN_BLOCK) {
+        if (c->line_len > 0) {
+            /* Finish the line that began in an earlier block. */
+            const char *nl = memchr(p, '\n', len);
+            if (nl == NULL) {
+                return line_append(c, p, len);
+            }
+            int rc = line_append(c, p, (size_t)(nl - p));
+            if (rc == 0) {
+                rc = decode_line(c, c->line, c->line_len);
+            }
+            c->line_len = 0;
+            if (rc != 0) {
+                return rc;
+            }
+            p = nl + 1;
+        }
+        const char *last = p;
+        for (const char *q = end; q > p; q--) {
+            if (q[-1] == '\n') {
+                last = q;
+                break;
+            }
+        }
+        if (last > p) {
+            int rc = par_lines(c, p, (size_t)(last - p));
+            if (rc != 0) {
+                return rc;
+            }
+        }
+        return last < end ? line_append(c, last, (size_t)(end - last)) : 0;
+    }
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         if (nl == NULL) {
@@ -519,6 +849,28 @@ static int scan_block(const char *data, size_t len, void *payload)
     return 0;
 }
 
+/* The number of threads for lines: PPTAP_THREADS, else the online CPUs (at
+ * most PAR_MAX_THREADS). */
+static int thread_count(int *n)
+{
+    const char *v = getenv("PPTAP_THREADS");
+    if (v != NULL && *v != '\0') {
+        char *e;
+        errno = 0;
+        long t = strtol(v, &e, 10);
+        if (errno != 0 || *e != '\0' || t < 1 || t > PAR_MAX_THREADS) {
+            cli_err("PPTAP_THREADS needs a number of threads from 1 to %d, not \"%s\"",
+                    PAR_MAX_THREADS, v);
+            return -1;
+        }
+        *n = (int)t;
+        return 0;
+    }
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    *n = cpus < 1 ? 1 : cpus > PAR_MAX_THREADS ? PAR_MAX_THREADS : (int)cpus;
+    return 0;
+}
+
 int cmd_decode(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -594,6 +946,9 @@ int cmd_decode(int argc, char **argv)
         cli_err("--online decodes URL arguments or lines; it cannot be combined with --scan");
         return EXIT_USAGE;
     }
+    if (thread_count(&c.nthreads) != 0) {
+        return EXIT_USAGE;
+    }
     if (c.online) {
         int orc = cli_client_open(&c.cl);
         if (orc != 0) {
@@ -656,6 +1011,7 @@ out:
         rc = EXIT_IOERR;
     }
     cli_out_dispose(&c.out);
+    par_free(&c);
     free(c.dec);
     free(c.line);
     if (rc == 0 && (c.n_failed > 0 || c.n_disagree > 0)) {
