@@ -94,16 +94,75 @@ static const keydef keys[] = {
     {SEC_TENANT, "outputs", K_LIST, NULL, NULL, TN(outputs), 0, 0,
      "Names of the [output] sections this tenant's events go to (default: all)."},
 
-    {SEC_OUTPUT, "type", K_ENUM, NULL, "file,stdout", OU(type), 0, 0,
-     "Where events go: file (NDJSON, exactly once) or stdout (NDJSON)."},
+    {SEC_OUTPUT, "type", K_ENUM, NULL, "file,stdout,syslog,http,kafka", OU(type), 0, 0,
+     "Where events go: file (exactly once), stdout, syslog (RFC 5424), http (NDJSON, Splunk "
+     "HEC, Elasticsearch bulk) or kafka; the network outputs are at least once, with the "
+     "event_id for downstream dedupe."},
     {SEC_OUTPUT, "path", K_PATH, NULL, NULL, OU(path), 0, 0, "file: the NDJSON file."},
-    {SEC_OUTPUT, "format", K_ENUM, "raw", "raw", OU(format), 0, 0,
+    {SEC_OUTPUT, "format", K_ENUM, "raw", "raw,ecs,ocsf,cef", OU(format), 0, 0,
      "raw: the TAP event unchanged, plus a \"pptap\" object (event_id, event_type, tenant, "
-     "collected_at, update)."},
+     "collected_at, update); ecs: Elastic Common Schema as Elastic's proofpoint_tap "
+     "integration writes it; ocsf: OCSF Email Activity / Email URL Activity; cef: ArcSight "
+     "CEF (see docs/formats.md)."},
     {SEC_OUTPUT, "rotate_size", K_SIZE, "0", NULL, OU(rotate_size), 0, 0,
      "file: rotate the file once it is larger than this (0: never)."},
     {SEC_OUTPUT, "rotate_keep", K_INT, "5", NULL, OU(rotate_keep), 0, 1000,
      "file: rotated files kept (FILE.1 is the newest)."},
+    {SEC_OUTPUT, "address", K_STRING, NULL, NULL, OU(address), 0, 0,
+     "syslog: HOST:PORT of the receiver ([v6]:port for IPv6)."},
+    {SEC_OUTPUT, "transport", K_ENUM, "tcp", "udp,tcp,tls", OU(transport), 0, 0,
+     "syslog: udp (one datagram per event), tcp (octet-counted framing, RFC 6587) or tls "
+     "(RFC 5425)."},
+    {SEC_OUTPUT, "facility", K_ENUM, "local0",
+     "kern,user,mail,daemon,auth,syslog,lpr,news,uucp,cron,authpriv,ftp,ntp,audit,alert,clock,"
+     "local0,local1,local2,local3,local4,local5,local6,local7",
+     OU(facility), 0, 0, "syslog: the facility of every message."},
+    {SEC_OUTPUT, "app_name", K_STRING, "pptap", NULL, OU(app_name), 0, 0,
+     "syslog: the APP-NAME field."},
+    {SEC_OUTPUT, "hostname", K_STRING, NULL, NULL, OU(hostname), 0, 0,
+     "syslog: the HOSTNAME field (default: this machine's name)."},
+    {SEC_OUTPUT, "url", K_STRING, NULL, NULL, OU(url), 0, 0,
+     "http: where batches are POSTed (for elasticsearch the cluster's base URL, for splunk-hec "
+     "the collector's base URL)."},
+    {SEC_OUTPUT, "flavour", K_ENUM, "json", "json,splunk-hec,elasticsearch", OU(flavour), 0, 0,
+     "http: json (NDJSON body), splunk-hec (HEC event envelope) or elasticsearch (bulk API, "
+     "_id = event_id)."},
+    {SEC_OUTPUT, "token_file", K_PATH, NULL, NULL, OU(token_file), 0, 0,
+     "http: file holding the token (HEC token, Elasticsearch API key, or bearer token for "
+     "json)."},
+    {SEC_OUTPUT, "token_env", K_STRING, NULL, NULL, OU(token_env), 0, 0,
+     "http: or the name of the environment variable holding it."},
+    {SEC_OUTPUT, "index", K_STRING, NULL, NULL, OU(index), 0, 0,
+     "http: the Elasticsearch index (default logs-proofpoint_tap-default) or the HEC index."},
+    {SEC_OUTPUT, "sourcetype", K_STRING, NULL, NULL, OU(sourcetype), 0, 0,
+     "http: the HEC sourcetype."},
+    {SEC_OUTPUT, "channel", K_STRING, NULL, NULL, OU(channel), 0, 0,
+     "http: the HEC channel id (default: one generated per run)."},
+    {SEC_OUTPUT, "hec_ack", K_BOOL, "false", NULL, OU(hec_ack), 0, 0,
+     "http: with splunk-hec, a batch counts as delivered only once HEC's indexer "
+     "acknowledgement says so."},
+    {SEC_OUTPUT, "gzip", K_BOOL, "true", NULL, OU(gzip), 0, 0, "http: gzip request bodies."},
+    {SEC_OUTPUT, "batch_events", K_INT, "500", NULL, OU(batch_events), 1, 100000,
+     "http: events per request at most."},
+    {SEC_OUTPUT, "batch_size", K_SIZE, "4M", NULL, OU(batch_size), 1024, 1LL << 30,
+     "http: bytes per request at most (before compression)."},
+    {SEC_OUTPUT, "max_in_flight", K_INT, "4", NULL, OU(max_in_flight), 1, 64,
+     "http: requests outstanding at once; more events wait (and so does polling)."},
+    {SEC_OUTPUT, "retries", K_INT, "5", NULL, OU(retries), 0, 1000,
+     "syslog, http: attempts after a failed delivery (capped exponential backoff with jitter) "
+     "before the window fails and is collected again later."},
+    {SEC_OUTPUT, "timeout", K_DURATION, "30s", NULL, OU(timeout_ms), 1000, MIN_MS(60),
+     "syslog, http, kafka: how long one delivery may take."},
+    {SEC_OUTPUT, "cacert", K_PATH, NULL, NULL, OU(cacert), 0, 0,
+     "syslog (tls), http: CA bundle to verify the receiver with (default: the system's)."},
+    {SEC_OUTPUT, "insecure", K_BOOL, "false", NULL, OU(insecure), 0, 0,
+     "syslog (tls), http: do not verify the receiver's certificate (warned at start)."},
+    {SEC_OUTPUT, "brokers", K_STRING, NULL, NULL, OU(brokers), 0, 0,
+     "kafka: bootstrap servers, HOST:PORT[,HOST:PORT…]."},
+    {SEC_OUTPUT, "topic", K_STRING, "proofpoint-tap", NULL, OU(topic), 0, 0,
+     "kafka: the topic, or the prefix of the per-type topics."},
+    {SEC_OUTPUT, "topic_per_type", K_BOOL, "false", NULL, OU(topic_per_type), 0, 0,
+     "kafka: one topic per event type, TOPIC.clicksBlocked, TOPIC.messagesDelivered…"},
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -411,6 +470,54 @@ static const keydef *find_key(int section, const char *key)
     return NULL;
 }
 
+#define PASSTHROUGH_PREFIX "kafka."
+
+/* Stores "kafka.NAME = VALUE" of an output section for librdkafka. */
+static int set_passthrough(conf *c, int idx, const char *key, const char *value, const char *where)
+{
+    conf_output *o = &c->outputs[idx];
+    const char *name = key + strlen(PASSTHROUGH_PREFIX);
+    if (*name == '\0') {
+        set_error(c, "%s: output.%s: a librdkafka property name follows \"kafka.\"", where, key);
+        return -1;
+    }
+    for (int i = 0; i < o->n_passthrough; i++) {
+        if (strcmp(o->passthrough[i].key, name) == 0) {
+            char *v = strdup(value);
+            if (v == NULL) {
+                set_error(c, "out of memory");
+                return -1;
+            }
+            free(o->passthrough[i].value);
+            o->passthrough[i].value = v;
+            return 0;
+        }
+    }
+    if (o->n_passthrough == CONF_MAX_PASSTHROUGH) {
+        set_error(c, "%s: output.%s: more than %d kafka.* properties", where, key,
+                  CONF_MAX_PASSTHROUGH);
+        return -1;
+    }
+    conf_pair *p = &o->passthrough[o->n_passthrough];
+    p->key = strdup(name);
+    p->value = strdup(value);
+    if (p->key == NULL || p->value == NULL) {
+        free(p->key);
+        free(p->value);
+        p->key = p->value = NULL;
+        set_error(c, "out of memory");
+        return -1;
+    }
+    o->n_passthrough++;
+    return 0;
+}
+
+static int is_passthrough(int section, const char *key)
+{
+    return section == SEC_OUTPUT &&
+           strncmp(key, PASSTHROUGH_PREFIX, strlen(PASSTHROUGH_PREFIX)) == 0;
+}
+
 static int section_of(const char *s)
 {
     for (int i = 0; i < 3; i++) {
@@ -429,13 +536,16 @@ int conf_set(conf *c, const char *section, const char *name, const char *key, co
         return -1;
     }
     const keydef *k = find_key(sec, key);
-    if (k == NULL) {
+    if (k == NULL && !is_passthrough(sec, key)) {
         set_error(c, "unknown key %s.%s", section, key);
         return -1;
     }
     int idx = sec == SEC_SERVICE ? 0 : instance(c, sec, name, "flag");
     if (idx < 0) {
         return -1;
+    }
+    if (k == NULL) {
+        return set_passthrough(c, idx, key, value, "flag");
     }
     return apply(c, k, idx, value, "flag");
 }
@@ -549,6 +659,13 @@ int conf_load_file(conf *c, const char *path)
             rc = -1;
             break;
         }
+        if (is_passthrough(sec, key)) {
+            if (set_passthrough(c, idx, key, value, where) != 0) {
+                rc = -1;
+                break;
+            }
+            continue;
+        }
         const keydef *k = find_key(sec, key);
         if (k == NULL) {
             set_error(c, "%s: unknown key '%s' in [%s] (see pptap.conf(5))", where, key,
@@ -582,11 +699,33 @@ int conf_validate(conf *c)
     for (int i = 0; i < c->n_outputs; i++) {
         conf_output *o = &c->outputs[i];
         if (o->type == NULL) {
-            set_error(c, "[output %s]: type is required (file or stdout)", o->name);
+            set_error(c, "[output %s]: type is required (file, stdout, syslog, http or kafka)",
+                      o->name);
             return -1;
         }
         if (strcmp(o->type, "file") == 0 && o->path == NULL) {
             set_error(c, "[output %s]: a file output needs a path", o->name);
+            return -1;
+        }
+        if (strcmp(o->type, "syslog") == 0 && o->address == NULL) {
+            set_error(c, "[output %s]: a syslog output needs an address (HOST:PORT)", o->name);
+            return -1;
+        }
+        if (strcmp(o->type, "http") == 0 && o->url == NULL) {
+            set_error(c, "[output %s]: an http output needs a url", o->name);
+            return -1;
+        }
+        if (strcmp(o->type, "kafka") == 0 && o->brokers == NULL) {
+            set_error(c, "[output %s]: a kafka output needs brokers (HOST:PORT,…)", o->name);
+            return -1;
+        }
+        if (o->token_file != NULL && o->token_env != NULL) {
+            set_error(c, "[output %s]: give token_file or token_env, not both", o->name);
+            return -1;
+        }
+        if (o->n_passthrough > 0 && strcmp(o->type, "kafka") != 0) {
+            set_error(c, "[output %s]: kafka.%s applies to kafka outputs only", o->name,
+                      o->passthrough[0].key);
             return -1;
         }
     }
@@ -652,6 +791,11 @@ void conf_dispose(conf *c)
     }
     for (int i = 0; i < c->n_outputs; i++) {
         free_fields(&c->outputs[i], SEC_OUTPUT);
+        for (int k = 0; k < c->outputs[i].n_passthrough; k++) {
+            free(c->outputs[i].passthrough[k].key);
+            free(c->outputs[i].passthrough[k].value);
+        }
+        c->outputs[i].n_passthrough = 0;
     }
 }
 
@@ -699,6 +843,13 @@ void conf_write_reference(FILE *out)
             }
             fputs(")\n", out);
             roff(out, k->desc);
+            fputc('\n', out);
+        }
+        if (sec == SEC_OUTPUT) {
+            fputs(".TP\n.B kafka.NAME\n(string)\n", out);
+            roff(out, "kafka: any librdkafka configuration property, passed as is (e.g. "
+                      "kafka.security.protocol = ssl, kafka.compression.type = zstd); the "
+                      "producer always runs with enable.idempotence = true and acks = all.");
             fputc('\n', out);
         }
     }

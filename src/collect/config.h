@@ -43,13 +43,48 @@ typedef struct {
     char *outputs;       /* comma list of output names; default every output */
 } conf_tenant;
 
+#define CONF_MAX_PASSTHROUGH 64
+
+/* A "kafka.NAME = VALUE" line of an output section, handed to librdkafka as is. */
+typedef struct {
+    char *key; /* NAME, without the "kafka." prefix */
+    char *value;
+} conf_pair;
+
 typedef struct {
     char name[CONF_NAME_MAX];
-    char *type;          /* file, stdout */
+    char *type;          /* file, stdout, syslog, http, kafka */
     char *path;          /* file: where */
-    char *format;        /* raw */
+    char *format;        /* raw, ecs, ocsf, cef */
     int64_t rotate_size; /* file: rotate past this many bytes (0 = never) */
     int rotate_keep;     /* file: rotated files kept */
+    /* network outputs */
+    char *address;      /* syslog: host:port */
+    char *transport;    /* syslog: udp, tcp, tls */
+    char *facility;     /* syslog: kern … local7 */
+    char *app_name;     /* syslog: APP-NAME */
+    char *hostname;     /* syslog: HOSTNAME (default: this machine's) */
+    char *url;          /* http: where to POST */
+    char *flavour;      /* http: json, splunk-hec, elasticsearch */
+    char *token_file;   /* http: token (HEC token, ES API key, bearer) by file */
+    char *token_env;    /* http: or by environment variable name */
+    char *index;        /* http: ES index / HEC index */
+    char *sourcetype;   /* http: HEC sourcetype */
+    char *channel;      /* http: HEC channel id (default: generated) */
+    int hec_ack;        /* http: wait for HEC indexer acknowledgements */
+    int gzip;           /* http: compress bodies */
+    int batch_events;   /* http: events per request */
+    int64_t batch_size; /* http: bytes per request */
+    int max_in_flight;  /* http: requests outstanding at once */
+    int retries;        /* syslog/http: attempts after a failure before the window fails */
+    int64_t timeout_ms; /* syslog/http/kafka: how long one delivery may take */
+    char *cacert;       /* syslog tls/http: CA bundle */
+    int insecure;       /* syslog tls/http: skip certificate verification */
+    char *brokers;      /* kafka: bootstrap servers */
+    char *topic;        /* kafka: topic, or prefix when topic_per_type */
+    int topic_per_type; /* kafka: one topic per event type: TOPIC.clicksBlocked … */
+    conf_pair passthrough[CONF_MAX_PASSTHROUGH];
+    int n_passthrough;
 } conf_output;
 
 typedef struct {

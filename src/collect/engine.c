@@ -75,6 +75,8 @@ typedef struct {
     int window_failed;
     char collected_at[PPTAP_TIME_STRLEN];
     char window_error[512];
+    pptap_buf lines[PPTAP_EVENTFMT_COUNT_]; /* the event in progress, per format */
+    int have_line[PPTAP_EVENTFMT_COUNT_];
 } engine;
 
 /* ------------------------------------------------------------------------- */
@@ -346,6 +348,7 @@ static int acknowledge(engine *e, tenant_rt *t, pptap_time_ms final, pptap_time_
         if (o->type->flush(o, &pos) != 0) {
             logm(LOG_ERROR, t, "output %s: %s", o->conf->name, o->error);
             collect_metrics_add(&t->m->output_errors, 1);
+            collect_metrics_add(&o->m->failures, 1);
             return PPTAP_EIO;
         }
         if (o->type->exactly_once) {
@@ -377,33 +380,67 @@ static void rollback_all(engine *e, tenant_rt *t)
 /* ------------------------------------------------------------------------- */
 /* Delivery */
 
-static int write_line(engine *e, tenant_rt *t, json_t *doc)
+/* The time of an event (clickTime, messageTime), or PPTAP_TIME_NONE. */
+static pptap_time_ms event_time(pptap_event_type type, json_t *event)
 {
-    char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (text == NULL) {
-        snprintf(e->window_error, sizeof(e->window_error), "cannot serialise an event");
-        return -1;
+    int click = type == PPTAP_EVENT_CLICKS_BLOCKED || type == PPTAP_EVENT_CLICKS_PERMITTED;
+    const char *s = json_string_value(json_object_get(event, click ? "clickTime" : "messageTime"));
+    pptap_time_ms t;
+    if (s == NULL || pptap_time_parse(&t, s, strlen(s)) != 0) {
+        return PPTAP_TIME_NONE;
     }
-    size_t n = strlen(text);
-    text[n] = '\n'; /* json_dumps leaves room for the NUL, used for the newline */
-    int rc = 0;
-    for (int k = 0; k < t->n_outs && rc == 0; k++) {
+    return t;
+}
+
+/* What write_record() renders: an event, or a gap record. */
+typedef struct {
+    pptap_event_type type; /* PPTAP_EVENT_COUNT_ for a gap */
+    json_t *event;
+    const pptap_event_meta *meta;
+    const pptap_gap_record *gap;
+} rendition;
+
+/* Renders once per format the tenant's outputs use and writes to each. */
+static int write_record(engine *e, tenant_rt *t, const rendition *rd, collect_record *r)
+{
+    memset(e->have_line, 0, sizeof(e->have_line));
+    for (int k = 0; k < t->n_outs; k++) {
         collect_output *o = &e->outs[t->outs[k]];
-        if (o->type->write(o, text, n + 1) != 0) {
+        pptap_buf *b = &e->lines[o->format];
+        if (!e->have_line[o->format]) {
+            b->len = 0;
+            int rc = rd->gap != NULL
+                         ? pptap_format_gap(b, o->format, rd->gap)
+                         : pptap_format_event(b, o->format, rd->type, rd->event, rd->meta);
+            if (rc != 0) {
+                snprintf(e->window_error, sizeof(e->window_error), "cannot format a %s as %s: %s",
+                         rd->gap ? "gap record" : "event", pptap_eventfmt_name(o->format),
+                         pptap_strerror(rc));
+                return -1;
+            }
+            e->have_line[o->format] = 1;
+        }
+        r->line = b->ptr;
+        r->len = b->len;
+        if (o->type->write(o, r) != 0) {
             snprintf(e->window_error, sizeof(e->window_error), "output %s: %s", o->conf->name,
                      o->error);
             collect_metrics_add(&t->m->output_errors, 1);
-            rc = -1;
+            collect_metrics_add(&o->m->failures, 1);
+            return -1;
         }
+        collect_metrics_add(&o->m->events, 1);
     }
-    free(text);
-    return rc;
+    return 0;
 }
 
-static json_t *meta_object(engine *e, tenant_rt *t, const char *id, const char *type, int update)
+static int write_event(engine *e, tenant_rt *t, pptap_event_type type, json_t *event,
+                       const char *event_id, int update)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:b}", "event_id", id, "event_type", type, "tenant",
-                     t->ct->name, "collected_at", e->collected_at, "update", update);
+    pptap_event_meta meta = {event_id, t->ct->name, e->collected_at, update};
+    rendition rd = {type, event, &meta, NULL};
+    collect_record r = {NULL, 0, event_id, type, t->ct->name, event_time(type, event)};
+    return write_record(e, t, &rd, &r);
 }
 
 static int on_event(pptap_event_type type, json_t *event, void *payload)
@@ -429,15 +466,7 @@ static int on_event(pptap_event_type type, json_t *event, void *payload)
         break;
     }
     int update = pr.outcome == PPTAP_STORE_UPDATED;
-    json_t *meta = meta_object(e, t, pr.identity.event_id, pptap_event_type_name(type), update);
-    if (meta == NULL || json_object_set_new(event, "pptap", meta) != 0) {
-        snprintf(e->window_error, sizeof(e->window_error), "out of memory");
-        e->window_failed = 1;
-        return 1;
-    }
-    int rc = write_line(e, t, event);
-    json_object_del(event, "pptap");
-    if (rc != 0) {
+    if (write_event(e, t, type, event, pr.identity.event_id, update) != 0) {
         e->window_failed = 1;
         return 1;
     }
@@ -561,26 +590,19 @@ static int do_gap(engine *e, tenant_rt *t, const plan *p)
     }
     char id[PPTAP_STORE_TENANT_MAX + 80];
     snprintf(id, sizeof(id), "gap:%s:%lld:%lld", t->ct->name, (long long)p->from, (long long)p->to);
-    json_t *meta = meta_object(e, t, id, "gap", 0);
-    json_t *doc = json_object();
-    int rc = PPTAP_ENOMEM;
-    if (meta != NULL && doc != NULL && json_object_set_new(meta, "from", json_string(from)) == 0 &&
-        json_object_set_new(meta, "to", json_string(to)) == 0 &&
-        json_object_set_new(meta, "reason", json_string(reason)) == 0 &&
-        json_object_set(doc, "pptap", meta) == 0) {
-        rc = pptap_store_gap_add(e->st, t->ct->name, p->from, p->to, reason);
-        if (rc == 0 && write_line(e, t, doc) != 0) {
-            rc = PPTAP_EIO;
-        }
-        if (rc == 0) {
-            rc = acknowledge(e, t, p->to, t->early > p->to ? t->early : p->to);
-        }
-        if (rc == 0) {
-            rc = pptap_store_commit(e->st);
-        }
+    pptap_gap_record g = {id, t->ct->name, e->collected_at, from, to, reason};
+    rendition rd = {PPTAP_EVENT_COUNT_, NULL, NULL, &g};
+    collect_record r = {NULL, 0, id, PPTAP_EVENT_COUNT_, t->ct->name, p->from};
+    int rc = pptap_store_gap_add(e->st, t->ct->name, p->from, p->to, reason);
+    if (rc == 0 && write_record(e, t, &rd, &r) != 0) {
+        rc = PPTAP_EIO;
     }
-    json_decref(meta);
-    json_decref(doc);
+    if (rc == 0) {
+        rc = acknowledge(e, t, p->to, t->early > p->to ? t->early : p->to);
+    }
+    if (rc == 0) {
+        rc = pptap_store_commit(e->st);
+    }
     if (rc != 0) {
         logm(LOG_ERROR, t, "gap record: %s",
              e->window_error[0] ? e->window_error : pptap_store_last_error(e->st));
@@ -703,6 +725,25 @@ static int step(engine *e, tenant_rt *t, pptap_time_ms *wake)
 
 /* ------------------------------------------------------------------------- */
 
+/* collect_output.reject: an event a receiver refused for good goes to the
+ * quarantine with the receiver's reason. */
+static int reject_record(collect_output *o, const collect_record *r, const char *reason)
+{
+    engine *e = o->engine;
+    char why[PPTAP_STORE_REASON_MAX];
+    snprintf(why, sizeof(why), "output %s refused it: %s", o->conf->name, reason);
+    const char *type =
+        (unsigned)r->type < PPTAP_EVENT_COUNT_ ? pptap_event_type_name(r->type) : "gap";
+    size_t len = r->len > 0 && r->line[r->len - 1] == '\n' ? r->len - 1 : r->len;
+    if (pptap_store_quarantine_add(e->st, r->tenant, type, why, r->line, len) != 0) {
+        snprintf(o->error, sizeof(o->error), "store: %s", pptap_store_last_error(e->st));
+        return -1;
+    }
+    collect_metrics_add(&o->m->rejected, 1);
+    logm(LOG_WARN, NULL, "output %s: event %s quarantined: %s", o->conf->name, r->event_id, reason);
+    return 0;
+}
+
 static int open_outputs(engine *e)
 {
     for (int i = 0; i < e->cf->n_outputs; i++) {
@@ -711,6 +752,14 @@ static int open_outputs(engine *e)
         o->type = collect_output_find(o->conf->type);
         if (o->type == NULL) {
             logm(LOG_ERROR, NULL, "output %s: unknown type %s", o->conf->name, o->conf->type);
+            return PPTAP_ECONFIG;
+        }
+        o->m = collect_metrics_output(e->m, o->conf->name, o->conf->type);
+        o->reject = reject_record;
+        o->engine = e;
+        if (pptap_eventfmt_parse(&o->format, o->conf->format) != 0) {
+            logm(LOG_ERROR, NULL, "output %s: format %s is not available", o->conf->name,
+                 o->conf->format);
             return PPTAP_ECONFIG;
         }
         int64_t committed = -1;
@@ -905,6 +954,9 @@ int collect_run(const conf *cf, const collect_run_opts *o)
     }
     for (int i = 0; i < e->n_outs; i++) {
         e->outs[i].type->close(&e->outs[i]);
+    }
+    for (int f = 0; f < PPTAP_EVENTFMT_COUNT_; f++) {
+        pptap_buf_dispose(&e->lines[f]);
     }
     pptap_store_close(e->st);
     collect_metrics_free(e->m);

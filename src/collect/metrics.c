@@ -15,9 +15,13 @@
 
 #define MAX_TENANTS 64
 
+#define MAX_OUTPUTS 16
+
 struct collect_metrics {
     collect_tenant_metrics t[MAX_TENANTS];
     int n;
+    collect_output_metrics o[MAX_OUTPUTS];
+    int n_o;
     struct MHD_Daemon *d;
 };
 
@@ -37,6 +41,20 @@ collect_tenant_metrics *collect_metrics_tenant(collect_metrics *m, const char *t
     int i = m->n < MAX_TENANTS ? m->n++ : MAX_TENANTS - 1;
     snprintf(m->t[i].tenant, sizeof(m->t[i].tenant), "%s", tenant);
     return &m->t[i];
+}
+
+collect_output_metrics *collect_metrics_output(collect_metrics *m, const char *output,
+                                               const char *type)
+{
+    for (int i = 0; i < m->n_o; i++) {
+        if (strcmp(m->o[i].output, output) == 0) {
+            return &m->o[i];
+        }
+    }
+    int i = m->n_o < MAX_OUTPUTS ? m->n_o++ : MAX_OUTPUTS - 1;
+    snprintf(m->o[i].output, sizeof(m->o[i].output), "%s", output);
+    snprintf(m->o[i].type, sizeof(m->o[i].type), "%s", type);
+    return &m->o[i];
 }
 
 static int64_t get(const int64_t *v)
@@ -133,6 +151,32 @@ static char *render(collect_metrics *m, size_t *len)
                 put(&b, "%s{tenant=\"%s\"} %lld\n", defs[d].name, m->t[i].tenant,
                     (long long)get(v));
             }
+        }
+    }
+    static const struct {
+        const char *name, *type, *help;
+        size_t off;
+    } odefs[] = {
+        {"pptap_output_events_total", "counter", "Events written to an output.",
+         offsetof(collect_output_metrics, events)},
+        {"pptap_output_failures_total", "counter",
+         "Deliveries that failed after the output's own retries (the window is collected again).",
+         offsetof(collect_output_metrics, failures)},
+        {"pptap_output_retries_total", "counter", "Deliveries an output attempted again.",
+         offsetof(collect_output_metrics, retries)},
+        {"pptap_output_rejected_total", "counter",
+         "Events a receiver refused for good (kept in the store's quarantine).",
+         offsetof(collect_output_metrics, rejected)},
+        {"pptap_output_queued", "gauge", "Events written to an output, not yet acknowledged.",
+         offsetof(collect_output_metrics, queued)},
+    };
+    for (size_t d = 0; d < sizeof(odefs) / sizeof(odefs[0]); d++) {
+        put(&b, "# HELP %s %s\n# TYPE %s %s\n", odefs[d].name, odefs[d].help, odefs[d].name,
+            odefs[d].type);
+        for (int i = 0; i < m->n_o; i++) {
+            const int64_t *v = (const int64_t *)((const char *)&m->o[i] + odefs[d].off);
+            put(&b, "%s{output=\"%s\",type=\"%s\"} %lld\n", odefs[d].name, m->o[i].output,
+                m->o[i].type, (long long)get(v));
         }
     }
     *len = b.len;

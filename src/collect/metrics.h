@@ -29,11 +29,25 @@ typedef struct {
     int64_t lag_seconds; /* server now - final cursor */
 } collect_tenant_metrics;
 
+/* The counters of one output; the output's code updates them. */
+typedef struct {
+    char output[64];
+    char type[16];
+    int64_t events;   /* events accepted by write() */
+    int64_t failures; /* deliveries that failed (after the output's own retries) */
+    int64_t retries;  /* attempts made again (connection, 5xx, 429, broker down…) */
+    int64_t rejected; /* events the receiver refused for good (quarantined) */
+    int64_t queued;   /* gauge: events written, not yet acknowledged */
+} collect_output_metrics;
+
 typedef struct collect_metrics collect_metrics;
 
 int collect_metrics_new(collect_metrics **out);
 /* The counters of one tenant (created on first use; at most 64). */
 collect_tenant_metrics *collect_metrics_tenant(collect_metrics *m, const char *tenant);
+/* The counters of one output (created on first use; at most 16). */
+collect_output_metrics *collect_metrics_output(collect_metrics *m, const char *output,
+                                               const char *type);
 /* Starts the HTTP endpoint on "host:port" (loopback). Returns 0 or -1. */
 int collect_metrics_serve(collect_metrics *m, const char *addr);
 void collect_metrics_stop(collect_metrics *m);

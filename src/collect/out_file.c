@@ -113,8 +113,10 @@ static int file_open(collect_output *o, int64_t committed)
     return 0;
 }
 
-static int file_write(collect_output *o, const char *line, size_t n)
+static int file_write(collect_output *o, const collect_record *r)
 {
+    const char *line = r->line;
+    size_t n = r->len;
     file_state *f = o->state;
     if (f->len + n > BUF_SIZE && drain(o, f) != 0) {
         return -1;

@@ -16,8 +16,10 @@ static int stdout_open(collect_output *o, int64_t committed)
     return 0;
 }
 
-static int stdout_write(collect_output *o, const char *line, size_t n)
+static int stdout_write(collect_output *o, const collect_record *r)
 {
+    const char *line = r->line;
+    size_t n = r->len;
     if (fwrite(line, 1, n, stdout) != n) {
         snprintf(o->error, sizeof(o->error), "standard output: %s", strerror(errno));
         o->errors++;

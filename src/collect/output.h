@@ -16,9 +16,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <pptap/format.h>
+#include <pptap/tap.h>
+#include <pptap/time.h>
+
 #include "config.h"
+#include "metrics.h"
 
 typedef struct collect_output collect_output;
+
+/* One event as an output receives it. */
+typedef struct {
+    const char *line;      /* the event in the output's format, ending in '\n' */
+    size_t len;            /* bytes of line, the '\n' included */
+    const char *event_id;  /* its identity: syslog SD, Kafka key, Elasticsearch _id */
+    pptap_event_type type; /* clicksBlocked … (Kafka topic per type) */
+    const char *tenant;    /* the collector tenant it came from */
+    pptap_time_ms time;    /* clickTime / messageTime, or PPTAP_TIME_NONE */
+} collect_record;
 
 typedef struct {
     const char *name;
@@ -26,7 +41,9 @@ typedef struct {
     int exactly_once; /* 1: rollback() undoes unflushed writes, position is committed */
     /* Opens with the position committed by the last checkpoint (-1: none). */
     int (*open)(collect_output *o, int64_t committed);
-    int (*write)(collect_output *o, const char *line, size_t len);
+    /* Takes one event; may block while the output is full (backpressure),
+     * never grows without bound. */
+    int (*write)(collect_output *o, const collect_record *r);
     /* Makes everything written durable; *position is what to commit. */
     int (*flush)(collect_output *o, int64_t *position);
     /* Called after the checkpoint with *position committed (rotation point). */
@@ -38,7 +55,16 @@ typedef struct {
 struct collect_output {
     const collect_output_type *type;
     const conf_output *conf;
-    void *state;      /* the type's own */
+    pptap_eventfmt format;     /* what write() receives */
+    void *state;               /* the type's own */
+    collect_output_metrics *m; /* counters the type updates (retries, rejected, queued) */
+    /* Set by the engine before open(): keeps an event the receiver refused
+     * for good (an Elasticsearch mapping error, a 400 for one item) in the
+     * store's quarantine, in the window's transaction, so it is not lost and
+     * does not block the window. Call it from write() or flush() only.
+     * Returns 0 or -1. */
+    int (*reject)(collect_output *o, const collect_record *r, const char *reason);
+    void *engine;     /* the engine's, for reject() */
     uint64_t written; /* events written since start */
     uint64_t errors;  /* failed writes/flushes */
     char error[256];  /* last error, for the log */

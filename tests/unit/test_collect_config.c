@@ -103,7 +103,10 @@ static void test_refusals(void **state)
         {"[tenant a]\nthreat_status = active,bogus\n", "'bogus' is not one of"},
         {"[tenant a]\ninsecure = maybe\n", "is not true or false"},
         {"[output o]\nrotate_size = lots\n", "is not a size"},
-        {"[output o]\ntype = kafka\n", "'kafka' is not one of file,stdout"},
+        {"[output o]\ntype = carrier-pigeon\n",
+         "'carrier-pigeon' is not one of file,stdout,syslog,http,kafka"},
+        {"[output o]\nkafka. = x\n", "a librdkafka property name follows"},
+        {"[output o]\nformat = xml\n", "'xml' is not one of raw,ecs,ocsf,cef"},
         {"[tenant]\n", ":1: unknown section [tenant]"},
         {"[service x]\n", "unknown section [service x]"},
         {"[tenant a/b]\n", "names use letters"},
@@ -165,6 +168,63 @@ static void test_lists(void **state)
     assert_int_equal(conf_validate(&c), 0);
     assert_int_equal(conf_validate_credentials(&c), 0);
     conf_dispose(&c);
+    unlink(path);
+}
+
+/* Network outputs: their keys, defaults, kafka.* properties kept in order
+ * (a repeated one replaced), and per-type requirements. */
+static void test_network_outputs(void **state)
+{
+    (void)state;
+    conf c;
+    conf_init(&c);
+    write_conf("[tenant a]\nprincipal = x\nsecret_env = S\n"
+               "[output k]\ntype = kafka\nbrokers = 127.0.0.1:9092\ntopic_per_type = yes\n"
+               "kafka.compression.type = zstd\nkafka.linger.ms = 5\nkafka.compression.type = lz4\n"
+               "[output s]\ntype = syslog\naddress = 127.0.0.1:514\ntransport = udp\n"
+               "[output h]\ntype = http\nurl = http://127.0.0.1:9200\nflavour = elasticsearch\n"
+               "format = ecs\n");
+    assert_int_equal(conf_load_file(&c, path), 0);
+    assert_int_equal(conf_validate(&c), 0);
+    const conf_output *k = &c.outputs[0], *s = &c.outputs[1], *h = &c.outputs[2];
+    assert_string_equal(k->topic, "proofpoint-tap");
+    assert_int_equal(k->topic_per_type, 1);
+    assert_int_equal(k->n_passthrough, 2);
+    assert_string_equal(k->passthrough[0].key, "compression.type");
+    assert_string_equal(k->passthrough[0].value, "lz4");
+    assert_string_equal(k->passthrough[1].key, "linger.ms");
+    assert_string_equal(s->transport, "udp");
+    assert_string_equal(s->facility, "local0");
+    assert_string_equal(s->app_name, "pptap");
+    assert_string_equal(h->flavour, "elasticsearch");
+    assert_string_equal(h->format, "ecs");
+    assert_int_equal(h->gzip, 1);
+    assert_int_equal(h->batch_events, 500);
+    assert_int_equal(h->max_in_flight, 4);
+    assert_int_equal(h->timeout_ms, 30000);
+    conf_dispose(&c);
+
+    static const bad_case cases[] = {
+        {"[tenant a]\n[output o]\ntype = syslog\n", "a syslog output needs an address"},
+        {"[tenant a]\n[output o]\ntype = http\n", "an http output needs a url"},
+        {"[tenant a]\n[output o]\ntype = kafka\n", "a kafka output needs brokers"},
+        {"[tenant a]\n[output o]\ntype = stdout\nkafka.acks = 1\n",
+         "kafka.acks applies to kafka outputs only"},
+        {"[tenant a]\n[output o]\ntype = http\nurl = http://127.0.0.1/\ntoken_file = f\n"
+         "token_env = T\n",
+         "give token_file or token_env, not both"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        conf_init(&c);
+        write_conf(cases[i].text);
+        assert_int_equal(conf_load_file(&c, path), 0);
+        assert_int_equal(conf_validate(&c), -1);
+        if (strstr(c.error, cases[i].error) == NULL) {
+            print_error("case %zu: error \"%s\", want \"%s\"\n", i, c.error, cases[i].error);
+            fail();
+        }
+        conf_dispose(&c);
+    }
     unlink(path);
 }
 
@@ -254,6 +314,7 @@ int main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_validate),
         cmocka_unit_test(test_lists),
+        cmocka_unit_test(test_network_outputs),
         cmocka_unit_test(test_credentials),
         cmocka_unit_test(test_sizes_and_flags),
         cmocka_unit_test(test_reference_lists_every_key),
