@@ -34,9 +34,9 @@ typedef struct action_def action_def;
 /* What an action may use. Every member may be NULL when not configured;
  * an action that needs a missing one fails with a clear message. */
 typedef struct {
-    pptap_client *client; /* the TAP API (credentials, base URL, TLS, ledger) */
-    pptap_store *store;   /* collected events, cases (insights, entities) */
-    const char *tenant;   /* the store tenant whose events are searched; NULL: all */
+    pptap_client *client;   /* the TAP API (credentials, base URL, TLS, ledger) */
+    pptap_store *store;     /* collected events, cases (insights, entities) */
+    const char *tenant;     /* the store tenant whose events are searched; NULL: all */
     int64_t budget_ceiling; /* Search Events: API requests it may spend without asking */
 } actions_env;
 

@@ -408,8 +408,13 @@ metrics)
     expect "metrics served" [ -s "$work/metrics" ]
     expect "Prometheus text content type" grep -qi '^content-type: text/plain; version=0.0.4' "$work/headers"
     bad=$(grep -v '^# \(HELP\|TYPE\) pptap_[a-z_]* ' "$work/metrics" |
+        grep -v '^pptap_output_[a-z_]*{output="[A-Za-z0-9_.-]*",type="[a-z]*"} [0-9]\+$' |
         grep -cv '^pptap_[a-z_]*{tenant="default"\(,type="[a-zA-Z]*"\|,pool="[a-z-]*"\)\?} -\?[0-9]\+$')
     expect "every line is a HELP, a TYPE or a sample ($bad others)" [ "$bad" -eq 0 ]
+    expect "events written to the output are counted per output" \
+        grep -q '^pptap_output_events_total{output="[A-Za-z0-9_.-]*",type="file"} [1-9]' "$work/metrics"
+    expect "no output failures" \
+        grep -q '^pptap_output_failures_total{output="[A-Za-z0-9_.-]*",type="file"} 0$' "$work/metrics"
     untyped=0
     for m in $(grep -v '^#' "$work/metrics" | sed 's/{.*//' | sort -u); do
         grep -q "^# TYPE $m \(counter\|gauge\)$" "$work/metrics" || untyped=$((untyped + 1))
