@@ -14,8 +14,8 @@ static const struct {
 } formats[PPTAP_EVENTFMT_COUNT_] = {
     [PPTAP_EVENTFMT_RAW] = {"raw", pptap__format_raw, pptap__gap_raw},
     [PPTAP_EVENTFMT_ECS] = {"ecs", NULL, NULL},
-    [PPTAP_EVENTFMT_OCSF] = {"ocsf", NULL, NULL},
-    [PPTAP_EVENTFMT_CEF] = {"cef", NULL, NULL},
+    [PPTAP_EVENTFMT_OCSF] = {"ocsf", pptap__format_ocsf, pptap__gap_ocsf},
+    [PPTAP_EVENTFMT_CEF] = {"cef", pptap__format_cef, pptap__gap_cef},
 };
 
 const char *pptap_eventfmt_name(pptap_eventfmt f)
