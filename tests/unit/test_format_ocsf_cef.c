@@ -1070,7 +1070,7 @@ static void test_gap(void **state)
                           "2024-01-01T00:00:00Z",
                           "2023-11-14T22:13:20Z",
                           "2023-11-14T23:13:20Z",
-                          "older than the API serves"};
+                          "older than the 7 days the TAP API serves"};
     pptap_buf b = PPTAP_BUF_INIT;
     assert_int_equal(pptap_format_gap(&b, PPTAP_EVENTFMT_OCSF, &g), 0);
     assert_true(b.len > 0 && b.ptr[b.len - 1] == '\n');
