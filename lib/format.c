@@ -14,8 +14,8 @@ static const struct {
 } formats[PPTAP_EVENTFMT_COUNT_] = {
     [PPTAP_EVENTFMT_RAW] = {"raw", pptap__format_raw, pptap__gap_raw},
     [PPTAP_EVENTFMT_ECS] = {"ecs", NULL, NULL},
-    [PPTAP_EVENTFMT_OCSF] = {"ocsf", NULL, NULL},
-    [PPTAP_EVENTFMT_CEF] = {"cef", NULL, NULL},
+    [PPTAP_EVENTFMT_OCSF] = {"ocsf", pptap__format_ocsf, pptap__gap_ocsf},
+    [PPTAP_EVENTFMT_CEF] = {"cef", pptap__format_cef, pptap__gap_cef},
 };
 
 const char *pptap_eventfmt_name(pptap_eventfmt f)
@@ -85,16 +85,29 @@ int pptap_format_gap(pptap_buf *out, pptap_eventfmt f, const pptap_gap_record *g
 /* raw: the event as TAP sent it, plus {"pptap": {event_id, event_type, tenant,
  * collected_at, update}}; tenant and collected_at only when known. */
 
+typedef struct {
+    pptap_buf *out;
+    int failed;
+} dump_state;
+
+/* jansson does not check the callback's result for object keys, so a failed
+ * append is remembered and every later one refused: the output is never
+ * taken with a key missing. */
 static int dump_cb(const char *buffer, size_t size, void *data)
 {
-    return pptap_buf_put(data, buffer, size) == 0 ? 0 : -1;
+    dump_state *st = data;
+    if (st->failed || pptap_buf_put(st->out, buffer, size) != 0) {
+        st->failed = 1;
+        return -1;
+    }
+    return 0;
 }
 
 int pptap__dump_json(pptap_buf *out, const json_t *v)
 {
-    return json_dump_callback(v, dump_cb, out, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0
-               ? 0
-               : PPTAP_ENOMEM;
+    dump_state st = {out, 0};
+    int rc = json_dump_callback(v, dump_cb, &st, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    return rc == 0 && !st.failed ? 0 : PPTAP_ENOMEM;
 }
 
 int pptap__format_raw(pptap_buf *out, pptap_event_type type, json_t *event,
