@@ -61,7 +61,10 @@ class Sim:
                                      data=b"" if method == "POST" else None)
         with urllib.request.urlopen(req, timeout=10) as r:
             body = r.read()
-        return json.loads(body) if body.strip() else None
+        try:
+            return json.loads(body)
+        except ValueError:
+            return body.decode(errors="replace")
 
     def requests(self):
         return self.admin("requests?last=100000")["requests"]

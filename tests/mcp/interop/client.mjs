@@ -12,6 +12,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { LATEST_PROTOCOL_VERSION, McpError } from "@modelcontextprotocol/sdk/types.js";
 import Ajv2020 from "ajv/dist/2020.js";
+import addFormats from "ajv-formats";
 
 const pptap = process.argv[2];
 const V3 = "https://urldefense.com/v3/__http://www.nytimes.com__;!!HXCxUKc!gS3RJyo$";
@@ -74,6 +75,7 @@ try {
     check(`tool ${want} listed`, names.includes(want), names.join(" "));
   }
   const ajv = new Ajv2020({ strict: true, allErrors: true });
+  addFormats(ajv);
   for (const t of tools) {
     let validate = null;
     try {

@@ -27,7 +27,8 @@ want_sdk=$(node -e 'console.log(require(process.argv[1]).dependencies["@modelcon
     "$WORK/package.json")
 have_sdk=$(node -e 'try{console.log(require(process.argv[1]).version)}catch(e){}' \
     "$WORK/node_modules/@modelcontextprotocol/sdk/package.json" 2>/dev/null)
-if [ "$have_sdk" != "$want_sdk" ] || [ ! -f "$WORK/node_modules/ajv/dist/2020.js" ]; then
+if [ "$have_sdk" != "$want_sdk" ] || [ ! -f "$WORK/node_modules/ajv/dist/2020.js" ] ||
+    [ ! -d "$WORK/node_modules/ajv-formats" ]; then
     if ! (cd "$WORK" && npm install --no-audit --no-fund --loglevel=error >npm.log 2>&1); then
         echo "FAIL: npm install of @modelcontextprotocol/sdk $want_sdk failed:"
         tail -n 20 "$WORK/npm.log"
