@@ -59,7 +59,6 @@ typedef struct {
     int stop;              /* signal or output failure: drop what is queued */
     json_t *current_id;    /* the request the worker is running */
     int current_cancelled; /* ... and a cancellation arrived for it */
-    int client_ready;      /* notifications/initialized received */
 
     pthread_mutex_t out_mu; /* one message at a time on out_fd */
     int out_failed;
@@ -507,12 +506,9 @@ static void notification(server *s, const envelope *e)
 {
     if (strcmp(e->method, "notifications/cancelled") == 0) {
         cancel_request(s, e->params);
-    } else if (strcmp(e->method, "notifications/initialized") == 0) {
-        pthread_mutex_lock(&s->mu);
-        s->client_ready = 1;
-        pthread_mutex_unlock(&s->mu);
+    } else if (s->o->verbose) {
+        mcp_log("notification %s", e->method); /* accepted; nothing to do */
     }
-    /* Any other notification is accepted and ignored. */
 }
 
 /* Answers one request of the worker. NULL: nothing to send. */

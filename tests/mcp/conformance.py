@@ -475,6 +475,41 @@ def group_tools(sim):
           short(r))
     finish("2024-11-05", s)
 
+    # --state: the case store. Insights and entities a tool creates are kept
+    # in the case; a scope takes the case's entities.
+    import subprocess
+    state = os.path.join(sim.dir, "state.db")
+    p = subprocess.run([PPTAP, "case", "add-entity", "mcp-case-2", "URL", V3, "--state", state],
+                       env=sim.env(), capture_output=True, timeout=30)
+    check("case add-entity", p.returncode == 0, p.stderr[-300:])
+    s = Session([PPTAP, "mcp", "--state", state], sim.env())
+    s.initialize("2025-06-18")
+    case2 = {"case_id": "mcp-case-2", "alert_group_identifiers": []}
+    r = s.request("tools/call", {"name": "proof_point_tap_get_campaign",
+                                 "arguments": dict(case2, campaign_id=cid,
+                                                   fetch_forensics_info=False)})
+    sc = (r or {}).get("result", {}).get("structuredContent", {})
+    check("--state: get_campaign completed", sc.get("execution_state") == "completed",
+          short(r, 600))
+    r = s.request("tools/call", {"name": "proof_point_tap_decode_url",
+                                 "arguments": dict(case2, scope="URL entities")})
+    sc = (r or {}).get("result", {}).get("structuredContent", {})
+    rows = [d for d in sc.get("json_result") or [] if isinstance(d, dict)]
+    check("--state: the scope took the case's URL entity",
+          [d.get("decodedUrl") for d in rows] == ["http://www.nytimes.com"], short(sc, 600))
+    finish("state", s)
+    p = subprocess.run([PPTAP, "case", "show", "mcp-case-2", "--state", state, "--json"],
+                       env=sim.env(), capture_output=True, timeout=30)
+    try:
+        shown = json.loads(p.stdout)
+    except ValueError:
+        shown = {}
+    titles = [i.get("title") for i in shown.get("insights", [])]
+    types = sorted(e.get("entity_type", e.get("EntityType", e.get("type")))
+                   for e in shown.get("entities", []))
+    check("--state: the insight is in the case", titles == [cid], short(shown, 600))
+    check("--state: the campaign entity is in the case", "THREATACTOR" in types, short(types))
+
     # -v traces every API request and MCP message, on stderr only.
     s = Session([PPTAP, "-v", "mcp"], sim.env())
     s.initialize("2025-06-18")

@@ -11,6 +11,7 @@ import base64
 import json
 import os
 import queue
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -86,6 +87,7 @@ class Sim:
                 self.proc.kill()
                 self.proc.wait()
         self.err.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class Session:

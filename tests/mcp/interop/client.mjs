@@ -142,7 +142,11 @@ try {
 } catch (e) {
   check("the session ran to its end", false, `${e.stack ?? e}\nstderr: ${stderr}`);
 } finally {
+  // close() ends the server's stdin and sends SIGTERM only after 2 s: a
+  // quicker close means the server exited by itself at end of input.
+  const t0 = Date.now();
   await client.close();
+  check("the server exits at end of input", Date.now() - t0 < 1900, `${Date.now() - t0} ms`);
 }
 check("the secret is not on stderr", !env.PPTAP_SECRET || !stderr.includes(env.PPTAP_SECRET));
 console.log(`${passed} passed, ${failed} failed`);
