@@ -155,5 +155,7 @@ int cmd_ping(int argc, char **argv);
 void cmd_ping_usage(FILE *out);
 int cmd_collect(int argc, char **argv);
 void cmd_collect_usage(FILE *out);
+int cmd_mcp(int argc, char **argv);
+void cmd_mcp_usage(FILE *out);
 
 #endif

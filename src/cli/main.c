@@ -30,6 +30,8 @@ static const pptap_cli_cmd commands[] = {
      cmd_action_usage},
     {"case", "cases in the store: entities and insights actions created, entities to scope",
      cmd_case, cmd_case_usage},
+    {"mcp", "serve the SOAR actions as MCP tools to AI agents (JSON-RPC over stdio)", cmd_mcp,
+     cmd_mcp_usage},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
