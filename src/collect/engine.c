@@ -23,6 +23,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
@@ -392,6 +393,38 @@ static pptap_time_ms event_time(pptap_event_type type, json_t *event)
     return t;
 }
 
+/* The rank of a classification, most severe first; unknown ones last. */
+static int classification_rank(const char *c)
+{
+    static const char *const order[] = {"malware", "phish", "impostor", "toad", "spam"};
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        if (strcasecmp(c, order[i]) == 0) {
+            return (int)i;
+        }
+    }
+    return (int)(sizeof(order) / sizeof(order[0]));
+}
+
+/* A click's classification, or the most severe of a message's threats; NULL
+ * when there is none. The string belongs to event. */
+static const char *event_classification(pptap_event_type type, json_t *event)
+{
+    const char *c = json_string_value(json_object_get(event, "classification"));
+    if (type == PPTAP_EVENT_CLICKS_BLOCKED || type == PPTAP_EVENT_CLICKS_PERMITTED) {
+        return c;
+    }
+    size_t i;
+    json_t *threat;
+    json_array_foreach(json_object_get(event, "threatsInfoMap"), i, threat)
+    {
+        const char *tc = json_string_value(json_object_get(threat, "classification"));
+        if (tc != NULL && (c == NULL || classification_rank(tc) < classification_rank(c))) {
+            c = tc;
+        }
+    }
+    return c;
+}
+
 /* What write_record() renders: an event, or a gap record. */
 typedef struct {
     pptap_event_type type; /* PPTAP_EVENT_COUNT_ for a gap */
@@ -439,7 +472,13 @@ static int write_event(engine *e, tenant_rt *t, pptap_event_type type, json_t *e
 {
     pptap_event_meta meta = {event_id, t->ct->name, e->collected_at, update};
     rendition rd = {type, event, &meta, NULL};
-    collect_record r = {NULL, 0, event_id, type, t->ct->name, event_time(type, event)};
+    collect_record r = {NULL,
+                        0,
+                        event_id,
+                        type,
+                        t->ct->name,
+                        event_time(type, event),
+                        event_classification(type, event)};
     return write_record(e, t, &rd, &r);
 }
 
@@ -592,7 +631,7 @@ static int do_gap(engine *e, tenant_rt *t, const plan *p)
     snprintf(id, sizeof(id), "gap:%s:%lld:%lld", t->ct->name, (long long)p->from, (long long)p->to);
     pptap_gap_record g = {id, t->ct->name, e->collected_at, from, to, reason};
     rendition rd = {PPTAP_EVENT_COUNT_, NULL, NULL, &g};
-    collect_record r = {NULL, 0, id, PPTAP_EVENT_COUNT_, t->ct->name, p->from};
+    collect_record r = {NULL, 0, id, PPTAP_EVENT_COUNT_, t->ct->name, p->from, NULL};
     int rc = pptap_store_gap_add(e->st, t->ct->name, p->from, p->to, reason);
     if (rc == 0 && write_record(e, t, &rd, &r) != 0) {
         rc = PPTAP_EIO;
