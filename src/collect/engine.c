@@ -14,9 +14,12 @@
  *      transaction.
  *
  * A failure at any step rolls back the transaction and the outputs; the
- * window is fetched again later and its events dedupe against the store. A
- * kill -9 anywhere leaves the last commit: the file output is cut back to
- * its committed position on the next start.
+ * window is fetched again later and its events dedupe against the store.
+ * API failures and an output's transient failure (a receiver down, see
+ * collect_output.transient) hold the tenant for a backoff; a store failure
+ * or any other output failure stops the collector. A kill -9 anywhere
+ * leaves the last commit: the file output is cut back to its committed
+ * position on the next start.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -74,6 +77,7 @@ typedef struct {
     /* the window in progress */
     tenant_rt *cur;
     int window_failed;
+    int output_transient; /* the window failed on an output's transient error */
     char collected_at[PPTAP_TIME_STRLEN];
     char window_error[512];
     pptap_buf lines[PPTAP_EVENTFMT_COUNT_]; /* the event in progress, per format */
@@ -346,8 +350,11 @@ static int acknowledge(engine *e, tenant_rt *t, pptap_time_ms final, pptap_time_
     for (int k = 0; k < t->n_outs; k++) {
         collect_output *o = &e->outs[t->outs[k]];
         int64_t pos;
+        o->transient = 0;
         if (o->type->flush(o, &pos) != 0) {
-            logm(LOG_ERROR, t, "output %s: %s", o->conf->name, o->error);
+            snprintf(e->window_error, sizeof(e->window_error), "output %s: %s", o->conf->name,
+                     o->error);
+            e->output_transient = o->transient;
             collect_metrics_add(&t->m->output_errors, 1);
             collect_metrics_add(&o->m->failures, 1);
             return PPTAP_EIO;
@@ -455,9 +462,11 @@ static int write_record(engine *e, tenant_rt *t, const rendition *rd, collect_re
         }
         r->line = b->ptr;
         r->len = b->len;
+        o->transient = 0;
         if (o->type->write(o, r) != 0) {
             snprintf(e->window_error, sizeof(e->window_error), "output %s: %s", o->conf->name,
                      o->error);
+            e->output_transient = o->transient;
             collect_metrics_add(&t->m->output_errors, 1);
             collect_metrics_add(&o->m->failures, 1);
             return -1;
@@ -624,6 +633,7 @@ static int do_gap(engine *e, tenant_rt *t, const plan *p)
     const char *reason = "older than the 7 days the TAP API serves";
     logm(LOG_WARN, t, "gap: %s to %s cannot be collected any more (%s)", from, to, reason);
     e->window_error[0] = '\0';
+    e->output_transient = 0;
     if (pptap_store_begin(e->st) != 0) {
         return PPTAP_EIO;
     }
@@ -641,6 +651,11 @@ static int do_gap(engine *e, tenant_rt *t, const plan *p)
     }
     if (rc == 0) {
         rc = pptap_store_commit(e->st);
+    }
+    if (rc != 0 && e->output_transient) {
+        rollback_all(e, t);
+        failed(e, t, PPTAP_EIO, "gap record");
+        return 0; /* handled: tried again later */
     }
     if (rc != 0) {
         logm(LOG_ERROR, t, "gap record: %s",
@@ -664,6 +679,7 @@ static int do_window(engine *e, tenant_rt *t, const plan *p)
     fmt_time(e->collected_at, server_now(t));
     e->cur = t;
     e->window_failed = 0;
+    e->output_transient = 0;
     e->window_error[0] = '\0';
 
     ledger(e, t, 0);
@@ -706,13 +722,15 @@ static int do_window(engine *e, tenant_rt *t, const plan *p)
             logm(LOG_DEBUG, t, "%s pass %s/%s: %zu events", pass, from, to, res.delivered);
             return after_commit(e, t);
         }
-        logm(LOG_ERROR, t, "%s pass %s/%s: cannot checkpoint: %s", pass, from, to,
-             pptap_store_last_error(e->st));
-        rollback_all(e, t);
-        return rc;
+        if (!e->output_transient) {
+            logm(LOG_ERROR, t, "%s pass %s/%s: cannot checkpoint: %s", pass, from, to,
+                 e->window_error[0] ? e->window_error : pptap_store_last_error(e->st));
+            rollback_all(e, t);
+            return rc;
+        }
     }
     rollback_all(e, t);
-    if (rc == PPTAP_EIO) {
+    if (rc == PPTAP_EIO && !e->output_transient) {
         logm(LOG_ERROR, t, "%s pass %s/%s: %s", pass, from, to, e->window_error);
         return rc;
     }
@@ -721,6 +739,8 @@ static int do_window(engine *e, tenant_rt *t, const plan *p)
     if (rc == PPTAP_EPROTO || rc == PPTAP_EBUFS) {
         collect_metrics_add(&t->m->bad_responses, 1);
     }
+    /* An output's transient failure (a receiver down) holds the tenant
+     * like an API failure: the window is collected and delivered again. */
     failed(e, t, rc, what);
     return 0; /* handled: the window is tried again later */
 }

@@ -565,6 +565,7 @@ static int send_pending(collect_output *o, syslog_state *s)
     }
     for (int attempt = 0;; attempt++) {
         if (s->lost && !s->replayable) {
+            o->transient = 1;
             return fail(o,
                         "%s: the connection broke after part of a window larger than %u "
                         "bytes was sent; it will be delivered again",
@@ -581,12 +582,14 @@ static int send_pending(collect_output *o, syslog_state *s)
             size_t l = strlen(o->error);
             snprintf(o->error + l, sizeof(o->error) - l, " (%d attempt%s in %.1f s)", attempt + 1,
                      attempt == 0 ? "" : "s", (double)(mono_ms() - t0) / 1000.0);
+            o->transient = 1;
             return -1;
         }
         collect_metrics_add(&o->m->retries, 1);
         if (backoff(attempt + 1) != 0) {
             size_t l = strlen(o->error);
             snprintf(o->error + l, sizeof(o->error) - l, "; retries interrupted");
+            o->transient = 1;
             return -1;
         }
     }
@@ -739,10 +742,12 @@ static int send_datagram(collect_output *o, syslog_state *s, const collect_recor
             size_t l = strlen(o->error);
             snprintf(o->error + l, sizeof(o->error) - l, " (%d attempt%s in %.1f s)", attempt + 1,
                      attempt == 0 ? "" : "s", (double)(mono_ms() - t0) / 1000.0);
+            o->transient = 1;
             return -1;
         }
         collect_metrics_add(&o->m->retries, 1);
         if (backoff(attempt + 1) != 0) {
+            o->transient = 1;
             return -1;
         }
     }
@@ -825,6 +830,7 @@ static int syslog_flush(collect_output *o, int64_t *position)
         if (s->lost) {
             conn_close(s);
             o->errors++;
+            o->transient = 1;
             return fail(o, "%s: %s: datagrams of this window met no receiver", s->where,
                         strerror(err != 0 ? err : ECONNREFUSED));
         }
@@ -849,6 +855,7 @@ static int syslog_flush(collect_output *o, int64_t *position)
         conn_lost(s);
         if (!s->replayable || round >= s->retries) {
             o->errors++;
+            o->transient = 1;
             return -1;
         }
         collect_metrics_add(&o->m->retries, 1);

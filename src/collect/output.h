@@ -72,6 +72,10 @@ struct collect_output {
     uint64_t written; /* events written since start */
     uint64_t errors;  /* failed writes/flushes */
     char error[256];  /* last error, for the log */
+    /* Set with a failure that may pass by itself (a receiver down or
+     * unreachable): the engine holds the tenant and collects the window
+     * again after a backoff instead of stopping. Cleared by the engine. */
+    int transient;
 };
 
 /* The type called `name`, or NULL. */
