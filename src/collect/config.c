@@ -11,6 +11,7 @@
 #include <pptap/time.h>
 
 #include "config.h"
+#include "out_syslog.h"
 
 typedef enum {
     K_STRING,   /* any text */
@@ -714,6 +715,28 @@ int conf_validate(conf *c)
         if (strcmp(o->type, "syslog") == 0 && o->address == NULL) {
             set_error(c, "[output %s]: a syslog output needs an address (HOST:PORT)", o->name);
             return -1;
+        }
+        if (strcmp(o->type, "syslog") == 0) {
+            char host[256], port[32], err[200];
+            if (collect_syslog__split_address(host, sizeof(host), port, sizeof(port), o->address,
+                                              "514", err, sizeof(err)) != 0) {
+                set_error(c, "[output %s]: %s", o->name, err);
+                return -1;
+            }
+            if (o->app_name != NULL && !collect_syslog__valid_field(o->app_name, 48)) {
+                set_error(c,
+                          "[output %s]: app_name: 1 to 48 printable ASCII characters, no "
+                          "spaces",
+                          o->name);
+                return -1;
+            }
+            if (o->hostname != NULL && !collect_syslog__valid_field(o->hostname, 255)) {
+                set_error(c,
+                          "[output %s]: hostname: 1 to 255 printable ASCII characters, no "
+                          "spaces",
+                          o->name);
+                return -1;
+            }
         }
         if (strcmp(o->type, "http") == 0 && o->url == NULL) {
             set_error(c, "[output %s]: an http output needs a url", o->name);

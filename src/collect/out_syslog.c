@@ -349,10 +349,14 @@ static int wait_fd(int fd, short events, int64_t deadline)
 /* ------------------------------------------------------------------------- */
 /* Connections */
 
-static void conn_close(syslog_state *s)
+/* Closes the connection; graceful: with TLS's close_notify first (not
+ * waiting for the answer), which a broken connection does not get. */
+static void conn_close(syslog_state *s, int graceful)
 {
     if (s->ssl != NULL) {
-        (void)SSL_shutdown(s->ssl); /* close_notify, not waiting for the answer */
+        if (graceful) {
+            (void)SSL_shutdown(s->ssl);
+        }
         SSL_free(s->ssl);
         s->ssl = NULL;
         ERR_clear_error();
@@ -366,7 +370,7 @@ static void conn_close(syslog_state *s)
 /* A connection broke: the window's bytes on it are in doubt. */
 static void conn_lost(syslog_state *s)
 {
-    conn_close(s);
+    conn_close(s, 0);
     if (s->events > 0 && (s->sent > 0 || !s->replayable)) {
         s->lost = 1;
     }
@@ -495,7 +499,7 @@ static int conn_open(collect_output *o, syslog_state *s)
         return fail(o, "%s: connect: %s", s->where, strerror(err != 0 ? err : ECONNREFUSED));
     }
     if (s->transport == T_TLS && tls_handshake(o, s, deadline) != 0) {
-        conn_close(s);
+        conn_close(s, 0);
         return -1;
     }
     return 0;
@@ -736,7 +740,7 @@ static int send_datagram(collect_output *o, syslog_state *s, const collect_recor
                      errno == EAGAIN ? "the socket stayed full" : strerror(errno));
                 break;
             }
-            conn_close(s);
+            conn_close(s, 1);
         }
         if (attempt >= s->retries) {
             size_t l = strlen(o->error);
@@ -828,7 +832,7 @@ static int syslog_flush(collect_output *o, int64_t *position)
             s->lost = 1;
         }
         if (s->lost) {
-            conn_close(s);
+            conn_close(s, 1);
             o->errors++;
             o->transient = 1;
             return fail(o, "%s: %s: datagrams of this window met no receiver", s->where,
@@ -880,7 +884,7 @@ static int syslog_rollback(collect_output *o)
     }
     if (s->fd >= 0 && s->sent < s->win.len && s->transport != T_UDP) {
         /* A frame may be cut in the middle: the stream is out of step. */
-        conn_close(s);
+        conn_close(s, 1);
     }
     clear_window(o, s);
     return 0;
@@ -892,7 +896,7 @@ static void syslog_close(collect_output *o)
     if (s == NULL) {
         return;
     }
-    conn_close(s);
+    conn_close(s, 1);
     SSL_CTX_free(s->ctx);
     pptap_buf_dispose(&s->win);
     pptap_buf_dispose(&s->msg);
