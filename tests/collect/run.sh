@@ -408,6 +408,7 @@ metrics)
     expect "metrics served" [ -s "$work/metrics" ]
     expect "Prometheus text content type" grep -qi '^content-type: text/plain; version=0.0.4' "$work/headers"
     bad=$(grep -v '^# \(HELP\|TYPE\) pptap_[a-z_]* ' "$work/metrics" |
+        grep -v '^pptap_output_[a-z_]*{output="out1",type="file"} [0-9]\+$' |
         grep -cv '^pptap_[a-z_]*{tenant="default"\(,type="[a-zA-Z]*"\|,pool="[a-z-]*"\)\?} -\?[0-9]\+$')
     expect "every line is a HELP, a TYPE or a sample ($bad others)" [ "$bad" -eq 0 ]
     untyped=0
