@@ -284,7 +284,7 @@ tcp-outage | tls-outage)
     transport=${group%-outage}
     port=$(free_port tcp)
     mport=$(free_port tcp)
-    start_sim --rate 2000
+    start_sim --rate 1000
     extra=()
     if [ "$transport" = tls ]; then
         make_certs
@@ -320,7 +320,7 @@ tcp-outage | tls-outage)
     # window again from its start (no window fails). When the pause fell
     # between two windows there was nothing to send again: try again.
     for attempt in 1 2 3; do
-        pause_and_kill $((attempt * 3000))
+        pause_and_kill $((attempt * 1500))
         start_rsyslog "$transport" "$port"
         kill -CONT "$col_pid"
         sleep 1
@@ -330,10 +330,10 @@ tcp-outage | tls-outage)
     expect "a restart mid-window: reconnected and sent the window again (retries $(metric pptap_output_retries_total), failures $(metric pptap_output_failures_total))" \
         [ "$(metric pptap_output_retries_total)" -gt 0 -a "$(metric pptap_output_failures_total)" -eq 0 ]
     # 2. rsyslog stays down: windows fail after the retries.
-    pause_and_kill 15000
+    pause_and_kill 8000
     at_kill=$(wc -l <"$work/raw.log")
     kill -CONT "$col_pid"
-    expect "rsyslog was killed mid-run ($at_kill messages so far)" [ "$at_kill" -ge 15000 ]
+    expect "rsyslog was killed mid-run ($at_kill messages so far)" [ "$at_kill" -ge 8000 ]
     # The collector fails windows and retries.
     for _ in $(seq 600); do
         scrape && [ "$(metric pptap_output_failures_total)" -ge 2 ] 2>/dev/null && break
