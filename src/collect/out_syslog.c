@@ -695,12 +695,17 @@ static int syslog_open(collect_output *o, int64_t committed)
         }
     }
     /* Connect now to report a wrong address early; a receiver that is
-     * down is only a warning: delivery retries later. */
+     * down is only a warning (o->error after a success): delivery retries
+     * later. */
+    char warning[sizeof(o->error)] = "";
     if (conn_open(o, s) != 0) {
-        size_t l = strlen(o->error);
-        snprintf(o->error + l, sizeof(o->error) - l, "; connecting again when events come");
-    } else if (s->transport == T_TLS && c->insecure) {
-        (void)fail(o, "TLS certificate verification is OFF (insecure = true)");
+        snprintf(warning, sizeof(warning), "%.200s; connecting again when events come", o->error);
+    }
+    if (s->transport == T_TLS && c->insecure) {
+        (void)fail(o, "TLS certificate verification is OFF (insecure = true)%s%.200s",
+                   warning[0] ? "; " : "", warning);
+    } else {
+        snprintf(o->error, sizeof(o->error), "%s", warning);
     }
     return 0;
 }
