@@ -11,6 +11,7 @@
 #include <pptap/time.h>
 
 #include "config.h"
+#include "out_syslog.h"
 
 typedef enum {
     K_STRING,   /* any text */
@@ -109,10 +110,12 @@ static const keydef keys[] = {
     {SEC_OUTPUT, "rotate_keep", K_INT, "5", NULL, OU(rotate_keep), 0, 1000,
      "file: rotated files kept (FILE.1 is the newest)."},
     {SEC_OUTPUT, "address", K_STRING, NULL, NULL, OU(address), 0, 0,
-     "syslog: HOST:PORT of the receiver ([v6]:port for IPv6)."},
+     "syslog: HOST:PORT of the receiver ([v6]:port for IPv6; without a port, 514, or 6514 "
+     "for tls). Every address the name resolves to is tried in turn."},
     {SEC_OUTPUT, "transport", K_ENUM, "tcp", "udp,tcp,tls", OU(transport), 0, 0,
-     "syslog: udp (one datagram per event), tcp (octet-counted framing, RFC 6587) or tls "
-     "(RFC 5425)."},
+     "syslog: udp (one datagram per event, at most 65507 bytes; no delivery guarantee), tcp "
+     "(octet-counted framing, RFC 6587) or tls (RFC 5425, octet counting, the receiver's "
+     "certificate verified)."},
     {SEC_OUTPUT, "facility", K_ENUM, "local0",
      "kern,user,mail,daemon,auth,syslog,lpr,news,uucp,cron,authpriv,ftp,ntp,audit,alert,clock,"
      "local0,local1,local2,local3,local4,local5,local6,local7",
@@ -149,10 +152,12 @@ static const keydef keys[] = {
     {SEC_OUTPUT, "max_in_flight", K_INT, "4", NULL, OU(max_in_flight), 1, 64,
      "http: requests outstanding at once; more events wait (and so does polling)."},
     {SEC_OUTPUT, "retries", K_INT, "5", NULL, OU(retries), 0, 1000,
-     "syslog, http: attempts after a failed delivery (capped exponential backoff with jitter) "
+     "syslog, http: attempts after a failed delivery (capped exponential backoff with jitter; "
+     "syslog reconnects and sends the window again) "
      "before the window fails and is collected again later."},
     {SEC_OUTPUT, "timeout", K_DURATION, "30s", NULL, OU(timeout_ms), 1000, MIN_MS(60),
-     "syslog, http, kafka: how long one delivery may take."},
+     "syslog, http, kafka: how long one delivery may take (syslog: a connection with its TLS "
+     "handshake, and a send or the receiver's acknowledgement that makes no progress)."},
     {SEC_OUTPUT, "cacert", K_PATH, NULL, NULL, OU(cacert), 0, 0,
      "syslog (tls), http: CA bundle to verify the receiver with (default: the system's)."},
     {SEC_OUTPUT, "insecure", K_BOOL, "false", NULL, OU(insecure), 0, 0,
@@ -710,6 +715,28 @@ int conf_validate(conf *c)
         if (strcmp(o->type, "syslog") == 0 && o->address == NULL) {
             set_error(c, "[output %s]: a syslog output needs an address (HOST:PORT)", o->name);
             return -1;
+        }
+        if (strcmp(o->type, "syslog") == 0) {
+            char host[256], port[32], err[200];
+            if (collect_syslog__split_address(host, sizeof(host), port, sizeof(port), o->address,
+                                              "514", err, sizeof(err)) != 0) {
+                set_error(c, "[output %s]: %s", o->name, err);
+                return -1;
+            }
+            if (o->app_name != NULL && !collect_syslog__valid_field(o->app_name, 48)) {
+                set_error(c,
+                          "[output %s]: app_name: 1 to 48 printable ASCII characters, no "
+                          "spaces",
+                          o->name);
+                return -1;
+            }
+            if (o->hostname != NULL && !collect_syslog__valid_field(o->hostname, 255)) {
+                set_error(c,
+                          "[output %s]: hostname: 1 to 255 printable ASCII characters, no "
+                          "spaces",
+                          o->name);
+                return -1;
+            }
         }
         if (strcmp(o->type, "http") == 0 && o->url == NULL) {
             set_error(c, "[output %s]: an http output needs a url", o->name);

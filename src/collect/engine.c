@@ -14,15 +14,19 @@
  *      transaction.
  *
  * A failure at any step rolls back the transaction and the outputs; the
- * window is fetched again later and its events dedupe against the store. A
- * kill -9 anywhere leaves the last commit: the file output is cut back to
- * its committed position on the next start.
+ * window is fetched again later and its events dedupe against the store.
+ * API failures and an output's transient failure (a receiver down, see
+ * collect_output.transient) hold the tenant for a backoff; a store failure
+ * or any other output failure stops the collector. A kill -9 anywhere
+ * leaves the last commit: the file output is cut back to its committed
+ * position on the next start.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
@@ -73,6 +77,7 @@ typedef struct {
     /* the window in progress */
     tenant_rt *cur;
     int window_failed;
+    int output_transient; /* the window failed on an output's transient error */
     char collected_at[PPTAP_TIME_STRLEN];
     char window_error[512];
     pptap_buf lines[PPTAP_EVENTFMT_COUNT_]; /* the event in progress, per format */
@@ -345,8 +350,11 @@ static int acknowledge(engine *e, tenant_rt *t, pptap_time_ms final, pptap_time_
     for (int k = 0; k < t->n_outs; k++) {
         collect_output *o = &e->outs[t->outs[k]];
         int64_t pos;
+        o->transient = 0;
         if (o->type->flush(o, &pos) != 0) {
-            logm(LOG_ERROR, t, "output %s: %s", o->conf->name, o->error);
+            snprintf(e->window_error, sizeof(e->window_error), "output %s: %s", o->conf->name,
+                     o->error);
+            e->output_transient = o->transient;
             collect_metrics_add(&t->m->output_errors, 1);
             collect_metrics_add(&o->m->failures, 1);
             return PPTAP_EIO;
@@ -392,6 +400,38 @@ static pptap_time_ms event_time(pptap_event_type type, json_t *event)
     return t;
 }
 
+/* The rank of a classification, most severe first; unknown ones last. */
+static int classification_rank(const char *c)
+{
+    static const char *const order[] = {"malware", "phish", "impostor", "toad", "spam"};
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        if (strcasecmp(c, order[i]) == 0) {
+            return (int)i;
+        }
+    }
+    return (int)(sizeof(order) / sizeof(order[0]));
+}
+
+/* A click's classification, or the most severe of a message's threats; NULL
+ * when there is none. The string belongs to event. */
+static const char *event_classification(pptap_event_type type, json_t *event)
+{
+    const char *c = json_string_value(json_object_get(event, "classification"));
+    if (type == PPTAP_EVENT_CLICKS_BLOCKED || type == PPTAP_EVENT_CLICKS_PERMITTED) {
+        return c;
+    }
+    size_t i;
+    json_t *threat;
+    json_array_foreach(json_object_get(event, "threatsInfoMap"), i, threat)
+    {
+        const char *tc = json_string_value(json_object_get(threat, "classification"));
+        if (tc != NULL && (c == NULL || classification_rank(tc) < classification_rank(c))) {
+            c = tc;
+        }
+    }
+    return c;
+}
+
 /* What write_record() renders: an event, or a gap record. */
 typedef struct {
     pptap_event_type type; /* PPTAP_EVENT_COUNT_ for a gap */
@@ -422,9 +462,11 @@ static int write_record(engine *e, tenant_rt *t, const rendition *rd, collect_re
         }
         r->line = b->ptr;
         r->len = b->len;
+        o->transient = 0;
         if (o->type->write(o, r) != 0) {
             snprintf(e->window_error, sizeof(e->window_error), "output %s: %s", o->conf->name,
                      o->error);
+            e->output_transient = o->transient;
             collect_metrics_add(&t->m->output_errors, 1);
             collect_metrics_add(&o->m->failures, 1);
             return -1;
@@ -439,7 +481,13 @@ static int write_event(engine *e, tenant_rt *t, pptap_event_type type, json_t *e
 {
     pptap_event_meta meta = {event_id, t->ct->name, e->collected_at, update};
     rendition rd = {type, event, &meta, NULL};
-    collect_record r = {NULL, 0, event_id, type, t->ct->name, event_time(type, event)};
+    collect_record r = {NULL,
+                        0,
+                        event_id,
+                        type,
+                        t->ct->name,
+                        event_time(type, event),
+                        event_classification(type, event)};
     return write_record(e, t, &rd, &r);
 }
 
@@ -585,6 +633,7 @@ static int do_gap(engine *e, tenant_rt *t, const plan *p)
     const char *reason = "older than the 7 days the TAP API serves";
     logm(LOG_WARN, t, "gap: %s to %s cannot be collected any more (%s)", from, to, reason);
     e->window_error[0] = '\0';
+    e->output_transient = 0;
     if (pptap_store_begin(e->st) != 0) {
         return PPTAP_EIO;
     }
@@ -592,7 +641,7 @@ static int do_gap(engine *e, tenant_rt *t, const plan *p)
     snprintf(id, sizeof(id), "gap:%s:%lld:%lld", t->ct->name, (long long)p->from, (long long)p->to);
     pptap_gap_record g = {id, t->ct->name, e->collected_at, from, to, reason};
     rendition rd = {PPTAP_EVENT_COUNT_, NULL, NULL, &g};
-    collect_record r = {NULL, 0, id, PPTAP_EVENT_COUNT_, t->ct->name, p->from};
+    collect_record r = {NULL, 0, id, PPTAP_EVENT_COUNT_, t->ct->name, p->from, NULL};
     int rc = pptap_store_gap_add(e->st, t->ct->name, p->from, p->to, reason);
     if (rc == 0 && write_record(e, t, &rd, &r) != 0) {
         rc = PPTAP_EIO;
@@ -602,6 +651,11 @@ static int do_gap(engine *e, tenant_rt *t, const plan *p)
     }
     if (rc == 0) {
         rc = pptap_store_commit(e->st);
+    }
+    if (rc != 0 && e->output_transient) {
+        rollback_all(e, t);
+        failed(e, t, PPTAP_EIO, "gap record");
+        return 0; /* handled: tried again later */
     }
     if (rc != 0) {
         logm(LOG_ERROR, t, "gap record: %s",
@@ -625,6 +679,7 @@ static int do_window(engine *e, tenant_rt *t, const plan *p)
     fmt_time(e->collected_at, server_now(t));
     e->cur = t;
     e->window_failed = 0;
+    e->output_transient = 0;
     e->window_error[0] = '\0';
 
     ledger(e, t, 0);
@@ -667,13 +722,15 @@ static int do_window(engine *e, tenant_rt *t, const plan *p)
             logm(LOG_DEBUG, t, "%s pass %s/%s: %zu events", pass, from, to, res.delivered);
             return after_commit(e, t);
         }
-        logm(LOG_ERROR, t, "%s pass %s/%s: cannot checkpoint: %s", pass, from, to,
-             pptap_store_last_error(e->st));
-        rollback_all(e, t);
-        return rc;
+        if (!e->output_transient) {
+            logm(LOG_ERROR, t, "%s pass %s/%s: cannot checkpoint: %s", pass, from, to,
+                 e->window_error[0] ? e->window_error : pptap_store_last_error(e->st));
+            rollback_all(e, t);
+            return rc;
+        }
     }
     rollback_all(e, t);
-    if (rc == PPTAP_EIO) {
+    if (rc == PPTAP_EIO && !e->output_transient) {
         logm(LOG_ERROR, t, "%s pass %s/%s: %s", pass, from, to, e->window_error);
         return rc;
     }
@@ -682,6 +739,8 @@ static int do_window(engine *e, tenant_rt *t, const plan *p)
     if (rc == PPTAP_EPROTO || rc == PPTAP_EBUFS) {
         collect_metrics_add(&t->m->bad_responses, 1);
     }
+    /* An output's transient failure (a receiver down) holds the tenant
+     * like an API failure: the window is collected and delivered again. */
     failed(e, t, rc, what);
     return 0; /* handled: the window is tried again later */
 }

@@ -33,6 +33,10 @@ typedef struct {
     pptap_event_type type; /* clicksBlocked … (Kafka topic per type) */
     const char *tenant;    /* the collector tenant it came from */
     pptap_time_ms time;    /* clickTime / messageTime, or PPTAP_TIME_NONE */
+    /* The event's most severe classification as the API wrote it (malware,
+     * phish, impostor, toad, spam, in that order; case varies), or NULL
+     * (none, or a gap record). Valid during write() only. */
+    const char *classification;
 } collect_record;
 
 typedef struct {
@@ -68,6 +72,10 @@ struct collect_output {
     uint64_t written; /* events written since start */
     uint64_t errors;  /* failed writes/flushes */
     char error[256];  /* last error, for the log */
+    /* Set with a failure that may pass by itself (a receiver down or
+     * unreachable): the engine holds the tenant and collects the window
+     * again after a backoff instead of stopping. Cleared by the engine. */
+    int transient;
 };
 
 /* The type called `name`, or NULL. */
@@ -75,5 +83,6 @@ const collect_output_type *collect_output_find(const char *name);
 
 extern const collect_output_type collect_out_file;
 extern const collect_output_type collect_out_stdout;
+extern const collect_output_type collect_out_syslog;
 
 #endif

@@ -206,6 +206,14 @@ static void test_network_outputs(void **state)
 
     static const bad_case cases[] = {
         {"[tenant a]\n[output o]\ntype = syslog\n", "a syslog output needs an address"},
+        {"[tenant a]\n[output o]\ntype = syslog\naddress = fe80::1:514\n",
+         "write IPv6 addresses as [ADDRESS]:PORT"},
+        {"[tenant a]\n[output o]\ntype = syslog\naddress = siem:99999\n",
+         "expected HOST:PORT or [IPV6]:PORT"},
+        {"[tenant a]\n[output o]\ntype = syslog\naddress = siem:514\napp_name = a b\n",
+         "app_name: 1 to 48 printable ASCII characters"},
+        {"[tenant a]\n[output o]\ntype = syslog\naddress = siem:514\nhostname = h\xC3\xA9\n",
+         "hostname: 1 to 255 printable ASCII characters"},
         {"[tenant a]\n[output o]\ntype = http\n", "an http output needs a url"},
         {"[tenant a]\n[output o]\ntype = kafka\n", "a kafka output needs brokers"},
         {"[tenant a]\n[output o]\ntype = stdout\nkafka.acks = 1\n",
