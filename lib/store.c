@@ -124,6 +124,29 @@ static const char schema_v2_b[] =
     " raw TEXT NOT NULL);"
     "CREATE INDEX quarantine_tenant ON quarantine(tenant, received_at);";
 
+/* Version 3: cases — entities and insights that SOAR actions create. */
+static const char schema_v3[] = "CREATE TABLE case_entities("
+                                " id INTEGER PRIMARY KEY,"
+                                " case_id TEXT NOT NULL,"
+                                " entity_type TEXT NOT NULL,"
+                                " identifier TEXT NOT NULL COLLATE NOCASE,"
+                                " properties TEXT NOT NULL,"
+                                " created_by TEXT NOT NULL,"
+                                " created_at INTEGER NOT NULL,"
+                                " UNIQUE(case_id, entity_type, identifier));"
+                                "CREATE TABLE case_insights("
+                                " id INTEGER PRIMARY KEY,"
+                                " case_id TEXT NOT NULL,"
+                                " action TEXT NOT NULL,"
+                                " title TEXT NOT NULL,"
+                                " severity TEXT NOT NULL,"
+                                " type TEXT NOT NULL,"
+                                " body TEXT NOT NULL,"
+                                " body_hash TEXT NOT NULL,"
+                                " entity TEXT NOT NULL,"
+                                " created_at INTEGER NOT NULL,"
+                                " UNIQUE(case_id, action, title, entity, body_hash));";
+
 /* Prepared statements kept for the life of the handle. */
 enum {
     ST_SP_BEGIN,
@@ -401,6 +424,8 @@ static int migrate_to(pptap_store *st, int v)
         if (rc == 0) {
             rc = exec(st, schema_v2_b, what);
         }
+    } else if (v == 3) {
+        rc = exec(st, schema_v3, what);
     }
     if (rc == 0) {
         char sql[64];
@@ -1947,4 +1972,220 @@ int pptap_store_stats(pptap_store *st, json_t **out, const pptap_store_stats_que
     }
     *out = o;
     return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Cases                                                                     */
+
+static int case_field_ok(const char *s)
+{
+    return name_ok(s, PPTAP_STORE_CASE_FIELD_MAX);
+}
+
+/* Prepares a statement for a case call; a read-only store refuses writes. */
+static int case_prepare(pptap_store *st, sqlite3_stmt **s, const char *sql, int writes)
+{
+    if (writes && (st->flags & PPTAP_STORE_READONLY)) {
+        set_err(st, "the store is read-only");
+        return PPTAP_EINVAL;
+    }
+    if (sqlite3_prepare_v2(st->db, sql, -1, s, NULL) != SQLITE_OK) {
+        return db_err(st, "preparing a case statement");
+    }
+    return 0;
+}
+
+int pptap_store_case_entity_add(pptap_store *st, const pptap_store_case_entity *e, int *added)
+{
+    if (st == NULL || e == NULL || !case_field_ok(e->case_id) || !case_field_ok(e->entity_type) ||
+        !case_field_ok(e->identifier) || !case_field_ok(e->created_by)) {
+        if (st != NULL) {
+            set_err(st, "a case entity needs a case id, a type, an identifier and its creator");
+        }
+        return PPTAP_EINVAL;
+    }
+    const char *props = e->properties != NULL ? e->properties : "{}";
+    if (strlen(props) > PPTAP_STORE_CASE_BODY_MAX) {
+        set_err(st, "entity properties over %u bytes", PPTAP_STORE_CASE_BODY_MAX);
+        return PPTAP_EINVAL;
+    }
+    json_t *j = json_loads(props, JSON_REJECT_DUPLICATES, NULL);
+    int is_obj = json_is_object(j);
+    json_decref(j);
+    if (!is_obj) {
+        set_err(st, "entity properties must be a JSON object");
+        return PPTAP_EINVAL;
+    }
+    sqlite3_stmt *s = NULL;
+    int rc = case_prepare(st, &s,
+                          "INSERT INTO case_entities(case_id, entity_type, identifier, properties,"
+                          " created_by, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
+                          " ON CONFLICT(case_id, entity_type, identifier) DO NOTHING",
+                          1);
+    if (rc != 0) {
+        return rc;
+    }
+    bind_text(s, 1, e->case_id);
+    bind_text(s, 2, e->entity_type);
+    bind_text(s, 3, e->identifier);
+    bind_text(s, 4, props);
+    bind_text(s, 5, e->created_by);
+    sqlite3_bind_int64(s, 6, now_ms(st));
+    rc = step_done(st, s, "adding a case entity");
+    if (rc == 0 && added != NULL) {
+        *added = sqlite3_changes(st->db) > 0;
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int pptap_store_case_entity_list(pptap_store *st, const char *case_id,
+                                 pptap_store_case_entity_cb cb, void *payload)
+{
+    if (st == NULL || cb == NULL || !case_field_ok(case_id)) {
+        return PPTAP_EINVAL;
+    }
+    sqlite3_stmt *s = NULL;
+    int rc = case_prepare(st, &s,
+                          "SELECT entity_type, identifier, properties, created_by, created_at"
+                          " FROM case_entities WHERE case_id = ?1 ORDER BY id",
+                          0);
+    if (rc != 0) {
+        return rc;
+    }
+    bind_text(s, 1, case_id);
+    int r;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        pptap_store_case_entity e = {
+            .case_id = case_id,
+            .entity_type = (const char *)sqlite3_column_text(s, 0),
+            .identifier = (const char *)sqlite3_column_text(s, 1),
+            .properties = (const char *)sqlite3_column_text(s, 2),
+            .created_by = (const char *)sqlite3_column_text(s, 3),
+            .created_at = sqlite3_column_int64(s, 4),
+        };
+        if (cb(&e, payload) != 0) {
+            sqlite3_finalize(s);
+            return PPTAP_ECANCELED;
+        }
+    }
+    rc = r == SQLITE_DONE ? 0 : db_err(st, "listing case entities");
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int pptap_store_case_insight_add(pptap_store *st, const pptap_store_case_insight *in, int *added)
+{
+    if (st == NULL || in == NULL || !case_field_ok(in->case_id) || !case_field_ok(in->action) ||
+        !case_field_ok(in->title) || !case_field_ok(in->severity) || !case_field_ok(in->type) ||
+        in->body == NULL || strlen(in->body) > PPTAP_STORE_CASE_BODY_MAX ||
+        (in->entity != NULL && strlen(in->entity) > PPTAP_STORE_CASE_FIELD_MAX)) {
+        if (st != NULL) {
+            set_err(st, "an insight needs a case id, an action, a title, a severity, a type and "
+                        "a body within the size caps");
+        }
+        return PPTAP_EINVAL;
+    }
+    char hash[PPTAP_HASH_HEX_LEN];
+    pptap__bytes part = {in->body, strlen(in->body)};
+    if (pptap__sha256_hex(hash, &part, 1) != 0) {
+        return PPTAP_ENOMEM;
+    }
+    sqlite3_stmt *s = NULL;
+    int rc = case_prepare(st, &s,
+                          "INSERT INTO case_insights(case_id, action, title, severity, type, body,"
+                          " body_hash, entity, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+                          " ?9) ON CONFLICT(case_id, action, title, entity, body_hash) DO NOTHING",
+                          1);
+    if (rc != 0) {
+        return rc;
+    }
+    bind_text(s, 1, in->case_id);
+    bind_text(s, 2, in->action);
+    bind_text(s, 3, in->title);
+    bind_text(s, 4, in->severity);
+    bind_text(s, 5, in->type);
+    bind_text(s, 6, in->body);
+    bind_text(s, 7, hash);
+    bind_text(s, 8, in->entity != NULL ? in->entity : "");
+    sqlite3_bind_int64(s, 9, now_ms(st));
+    rc = step_done(st, s, "adding a case insight");
+    if (rc == 0 && added != NULL) {
+        *added = sqlite3_changes(st->db) > 0;
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int pptap_store_case_insight_list(pptap_store *st, const char *case_id,
+                                  pptap_store_case_insight_cb cb, void *payload)
+{
+    if (st == NULL || cb == NULL || !case_field_ok(case_id)) {
+        return PPTAP_EINVAL;
+    }
+    sqlite3_stmt *s = NULL;
+    int rc = case_prepare(st, &s,
+                          "SELECT action, title, severity, type, body, entity, created_at"
+                          " FROM case_insights WHERE case_id = ?1 ORDER BY id",
+                          0);
+    if (rc != 0) {
+        return rc;
+    }
+    bind_text(s, 1, case_id);
+    int r;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *entity = (const char *)sqlite3_column_text(s, 5);
+        pptap_store_case_insight in = {
+            .case_id = case_id,
+            .action = (const char *)sqlite3_column_text(s, 0),
+            .title = (const char *)sqlite3_column_text(s, 1),
+            .severity = (const char *)sqlite3_column_text(s, 2),
+            .type = (const char *)sqlite3_column_text(s, 3),
+            .body = (const char *)sqlite3_column_text(s, 4),
+            .entity = entity != NULL && entity[0] != '\0' ? entity : NULL,
+            .created_at = sqlite3_column_int64(s, 6),
+        };
+        if (cb(&in, payload) != 0) {
+            sqlite3_finalize(s);
+            return PPTAP_ECANCELED;
+        }
+    }
+    rc = r == SQLITE_DONE ? 0 : db_err(st, "listing case insights");
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int pptap_store_case_list(pptap_store *st, pptap_store_case_cb cb, void *payload)
+{
+    if (st == NULL || cb == NULL) {
+        return PPTAP_EINVAL;
+    }
+    sqlite3_stmt *s = NULL;
+    int rc =
+        case_prepare(st, &s,
+                     "SELECT case_id, sum(ent), sum(ins), min(created_at), max(created_at) FROM ("
+                     " SELECT case_id, 1 AS ent, 0 AS ins, created_at FROM case_entities"
+                     " UNION ALL SELECT case_id, 0, 1, created_at FROM case_insights)"
+                     " GROUP BY case_id ORDER BY max(created_at) DESC, case_id",
+                     0);
+    if (rc != 0) {
+        return rc;
+    }
+    int r;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        pptap_store_case_summary c = {
+            .case_id = (const char *)sqlite3_column_text(s, 0),
+            .entities = sqlite3_column_int64(s, 1),
+            .insights = sqlite3_column_int64(s, 2),
+            .first = sqlite3_column_int64(s, 3),
+            .last = sqlite3_column_int64(s, 4),
+        };
+        if (cb(&c, payload) != 0) {
+            sqlite3_finalize(s);
+            return PPTAP_ECANCELED;
+        }
+    }
+    rc = r == SQLITE_DONE ? 0 : db_err(st, "listing cases");
+    sqlite3_finalize(s);
+    return rc;
 }

@@ -69,7 +69,7 @@ PPTAP_EXTERN int pptap_event_identify(pptap_event_identity *out, pptap_event_typ
 typedef struct pptap_store pptap_store;
 
 /** The schema version this library writes (PRAGMA user_version). */
-#define PPTAP_STORE_SCHEMA_VERSION 2
+#define PPTAP_STORE_SCHEMA_VERSION 3
 
 /* Caps on what users and servers control. */
 #define PPTAP_STORE_TENANT_MAX 128       /* bytes of a tenant name */
@@ -85,6 +85,8 @@ typedef struct pptap_store pptap_store;
 #define PPTAP_STORE_RETENTION_DEFAULT_DAYS 90
 #define PPTAP_STORE_DEDUPE_KEEP_DAYS 8 /* ids seen this recently are never purged */
 #define PPTAP_STORE_LEDGER_KEEP_MS (24 * 3600 * 1000LL)
+#define PPTAP_STORE_CASE_FIELD_MAX 65536     /* bytes of a case id, type, identifier, title */
+#define PPTAP_STORE_CASE_BODY_MAX (1u << 20) /* bytes of an insight body or entity properties */
 
 /* Open flags. */
 enum {
@@ -369,6 +371,87 @@ PPTAP_EXTERN int pptap_store_quarantine_list(pptap_store *st, const char *tenant
 
 /** Counts quarantined events of `tenant` (NULL = all). 0, PPTAP_EIO. */
 PPTAP_EXTERN int pptap_store_quarantine_count(pptap_store *st, int64_t *count, const char *tenant);
+
+/* --- cases --------------------------------------------------------------- */
+
+/*
+ * Cases hold what SOAR actions create: entities (unique per case, type and
+ * identifier; identifiers compare without case) and insights (unique per
+ * case, action, title, entity and body, so re-running an action on the same
+ * data adds nothing). docs/store.md describes the tables.
+ */
+
+/** An entity of a case. */
+typedef struct {
+    const char *case_id;
+    const char *entity_type; /* "URL", "USERUNIQNAME", "FILEHASH", "THREATACTOR"... */
+    const char *identifier;
+    const char *properties;   /* JSON object text; NULL when adding = "{}" */
+    const char *created_by;   /* the action, or who added it ("pptap case add-entity") */
+    pptap_time_ms created_at; /* set by the store's clock when adding */
+} pptap_store_case_entity;
+
+/**
+ * Adds an entity to a case unless the case already has one of that type and
+ * identifier. `added` (may be NULL) gets 1 when it was added, 0 when it was
+ * already there (nothing changes then). Works inside or outside a
+ * transaction. Returns 0, PPTAP_EINVAL (empty or over-long fields,
+ * properties that are not a JSON object), PPTAP_ETIMEOUT or PPTAP_EIO.
+ */
+PPTAP_EXTERN int pptap_store_case_entity_add(pptap_store *st, const pptap_store_case_entity *e,
+                                             int *added);
+
+/** Receives one case entity; a non-zero return stops the listing (PPTAP_ECANCELED). */
+typedef int (*pptap_store_case_entity_cb)(const pptap_store_case_entity *e, void *payload);
+
+/**
+ * Calls `cb` for each entity of `case_id`, in the order they were added.
+ * Returns 0 (also for an unknown case), PPTAP_EINVAL, PPTAP_ECANCELED or PPTAP_EIO.
+ */
+PPTAP_EXTERN int pptap_store_case_entity_list(pptap_store *st, const char *case_id,
+                                              pptap_store_case_entity_cb cb, void *payload);
+
+/** An insight of a case. */
+typedef struct {
+    const char *case_id;
+    const char *action; /* the action that created it ("Get Campaign") */
+    const char *title;
+    const char *severity; /* "Informational", "Warning", ... */
+    const char *type;     /* "General" or "Entity" */
+    const char *body;     /* HTML */
+    const char *entity;   /* the entity it is about, NULL for the case */
+    pptap_time_ms created_at;
+} pptap_store_case_insight;
+
+/**
+ * Adds an insight to a case unless the same action already added one with
+ * the same title, entity and body. `added` (may be NULL) as for entities.
+ * Returns 0, PPTAP_EINVAL, PPTAP_ETIMEOUT, PPTAP_EIO or PPTAP_ENOMEM.
+ */
+PPTAP_EXTERN int pptap_store_case_insight_add(pptap_store *st, const pptap_store_case_insight *in,
+                                              int *added);
+
+/** Receives one insight; a non-zero return stops the listing (PPTAP_ECANCELED). */
+typedef int (*pptap_store_case_insight_cb)(const pptap_store_case_insight *in, void *payload);
+
+/** Calls `cb` for each insight of `case_id`, oldest first. Errors as the entity listing. */
+PPTAP_EXTERN int pptap_store_case_insight_list(pptap_store *st, const char *case_id,
+                                               pptap_store_case_insight_cb cb, void *payload);
+
+/** A case in the listing. */
+typedef struct {
+    const char *case_id;
+    int64_t entities, insights;
+    pptap_time_ms first, last; /* oldest and newest creation time of its records */
+} pptap_store_case_summary;
+
+typedef int (*pptap_store_case_cb)(const pptap_store_case_summary *c, void *payload);
+
+/**
+ * Calls `cb` for every case that has entities or insights, most recently
+ * changed first. Returns 0, PPTAP_ECANCELED or PPTAP_EIO.
+ */
+PPTAP_EXTERN int pptap_store_case_list(pptap_store *st, pptap_store_case_cb cb, void *payload);
 
 #ifdef __cplusplus
 }

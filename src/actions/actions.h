@@ -34,11 +34,21 @@ typedef struct action_def action_def;
 /* What an action may use. Every member may be NULL when not configured;
  * an action that needs a missing one fails with a clear message. */
 typedef struct {
-    pptap_client *client; /* the TAP API (credentials, base URL, TLS, ledger) */
-    pptap_store *store;   /* collected events, cases (insights, entities) */
-    const char *tenant;   /* the store tenant whose events are searched; NULL: all */
-    int64_t budget_ceiling; /* Search Events: API requests it may spend without asking */
+    pptap_client *client;     /* the TAP API (credentials, base URL, TLS, ledger) */
+    pptap_store *store;       /* collected events, cases (insights, entities) */
+    const char *tenant;       /* the store tenant whose events are searched; NULL: all */
+    int64_t budget_ceiling;   /* Search Events: API requests it may spend without asking */
+    const char *client_error; /* why `client` is NULL (no credentials...), for the message */
 } actions_env;
+
+/* The scopes a request may name ("All entities", "URL entities", ...), a
+ * NULL-terminated list; docs/actions.md describes each. */
+extern const char *const actions_scopes[];
+
+/* Writes the canonical form of an entity type into out (n bytes): upper
+ * case, aliases resolved (DestinationURL → URL, EMAIL → USERUNIQNAME, HASH →
+ * FILEHASH, IP → ADDRESS, HOST → HOSTNAME). */
+void actions_canon_type(char *out, size_t n, const char *type);
 
 /* The catalogue, in a stable order. */
 size_t actions_count(void);

@@ -150,35 +150,38 @@ static const char how_to_credentials[] =
     "Settings > Connected Applications. See docs/configuration.md and pptap(1). To talk to a "
     "simulator without credentials, give its URL with --base-url or PPTAP_BASE_URL";
 
-int cli_client_open(pptap_client **out)
+int cli_client_open_msg(pptap_client **out, char *msg, size_t msglen)
 {
     pptap_settings s = PPTAP_SETTINGS_INIT;
     int rc = 0;
+    if (msglen > 0) {
+        msg[0] = '\0';
+    }
     const char *config = cli_g.config;
     if (config == NULL) {
         const char *e = getenv("PPTAP_CONFIG");
         config = e != NULL && *e != '\0' ? e : NULL;
     }
     if (config != NULL && (rc = pptap_settings_load_file(&s, config)) != 0) {
-        cli_err("%s", s.error);
+        snprintf(msg, msglen, "%s", s.error);
         rc = rc == PPTAP_ENOMEM ? EXIT_SOFTWARE : cli_exit_code(PPTAP_ECONFIG);
         goto out;
     }
     if ((rc = pptap_settings_load_env(&s)) != 0) {
-        cli_err("%s", s.error);
+        snprintf(msg, msglen, "%s", s.error);
         rc = rc == PPTAP_ENOMEM ? EXIT_SOFTWARE : cli_exit_code(PPTAP_ECONFIG);
         goto out;
     }
     if (cli_g.secret_file != NULL &&
         (rc = pptap_settings_load_secret_file(&s, cli_g.secret_file)) != 0) {
-        cli_err("%s", s.error);
+        snprintf(msg, msglen, "%s", s.error);
         rc = rc == PPTAP_ENOMEM ? EXIT_SOFTWARE : cli_exit_code(PPTAP_ECONFIG);
         goto out;
     }
     if ((cli_g.base_url != NULL && pptap_settings_set(&s, &s.base_url, cli_g.base_url) != 0) ||
         (cli_g.proxy != NULL && pptap_settings_set(&s, &s.proxy, cli_g.proxy) != 0) ||
         (cli_g.cacert != NULL && pptap_settings_set(&s, &s.cacert, cli_g.cacert) != 0)) {
-        cli_err("out of memory");
+        snprintf(msg, msglen, "out of memory");
         rc = EXIT_SOFTWARE;
         goto out;
     }
@@ -191,14 +194,14 @@ int cli_client_open(pptap_client **out)
     int has_principal = s.principal != NULL && *s.principal;
     int has_secret = s.secret != NULL && *s.secret;
     if (has_principal != has_secret) {
-        cli_err("%s is set but not the %s: give both (see docs/configuration.md)",
-                has_principal ? "the service principal" : "the service secret",
-                has_principal ? "secret" : "principal");
+        snprintf(msg, msglen, "%s is set but not the %s: give both (see docs/configuration.md)",
+                 has_principal ? "the service principal" : "the service secret",
+                 has_principal ? "secret" : "principal");
         rc = cli_exit_code(PPTAP_ECONFIG);
         goto out;
     }
     if (!has_principal && s.base_url == NULL) {
-        cli_err("%s", how_to_credentials);
+        snprintf(msg, msglen, "%s", how_to_credentials);
         rc = cli_exit_code(PPTAP_ECONFIG);
         goto out;
     }
@@ -222,11 +225,21 @@ int cli_client_open(pptap_client **out)
     }
     rc = pptap_client_new(out, &o);
     if (rc != 0) {
-        cli_err("cannot set up the API client: %s", pptap_strerror(rc));
+        snprintf(msg, msglen, "cannot set up the API client: %s", pptap_strerror(rc));
         rc = rc == PPTAP_ENOMEM ? EXIT_SOFTWARE : cli_exit_code(PPTAP_ECONFIG);
     }
 out:
     pptap_settings_dispose(&s);
+    return rc;
+}
+
+int cli_client_open(pptap_client **out)
+{
+    char msg[1024];
+    int rc = cli_client_open_msg(out, msg, sizeof msg);
+    if (rc != 0) {
+        cli_err("%s", msg);
+    }
     return rc;
 }
 

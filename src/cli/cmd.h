@@ -88,6 +88,9 @@ extern cli_globals cli_g;
  * failure prints why and returns the exit status (78 without credentials). */
 int cli_client_open(pptap_client **out);
 
+/* As cli_client_open() but silent: on failure the reason is in msg. */
+int cli_client_open_msg(pptap_client **out, char *msg, size_t msglen);
+
 /* The base URL of the client cli_client_open() built. */
 const char *cli_base_url(void);
 

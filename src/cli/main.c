@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "cmd_action.h"
 #include "cmd_store.h"
 
 static const pptap_cli_cmd commands[] = {
@@ -25,6 +26,10 @@ static const pptap_cli_cmd commands[] = {
      cmd_search, cmd_search_usage},
     {"stats", "summarise the local store: types, classifications, top threats, clickers", cmd_stats,
      cmd_stats_usage},
+    {"action", "run a SOAR action on a JSON request and write its JSON result", cmd_action,
+     cmd_action_usage},
+    {"case", "cases in the store: entities and insights actions created, entities to scope",
+     cmd_case, cmd_case_usage},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -713,7 +713,7 @@ static void test_migration_from_v1(void **state)
     assert_non_null(strstr(err, "read-write"));
 
     assert_int_equal(pptap_store_open(&st, p, NULL, err), 0);
-    assert_int_equal(pptap_store_schema_version(st), 2);
+    assert_int_equal(pptap_store_schema_version(st), PPTAP_STORE_SCHEMA_VERSION);
     /* old data is still there and the new columns are filled */
     int64_t v;
     assert_int_equal(pptap_store_checkpoint_get_int(st, &v, "t", "cursor"), 0);
