@@ -429,8 +429,8 @@ static int enrich_artifact(enrich *e, const char *value, int is_hash, json_t *pr
                 free(s);
             }
         }
-        json_object_set_new(props, PREFIX "first_seen", json_string(first != NULL ? first : ""));
-        json_object_set_new(props, PREFIX "last_seen", json_string(last != NULL ? last : ""));
+        json_object_set_new(props, PREFIX "first_event_time", json_string(first != NULL ? first : ""));
+        json_object_set_new(props, PREFIX "last_event_time", json_string(last != NULL ? last : ""));
     }
     if (n >= MAX_SCAN) {
         json_object_set_new(detail, "truncated_at", json_integer(MAX_SCAN));
@@ -627,8 +627,8 @@ const action_def action_enrich_entities = {
         "\"ProofPointTAP_events\": 0, \"ProofPointTAP_recipients\": 0, "
         "\"ProofPointTAP_clickers\": 0, \"ProofPointTAP_threat_ids\": \"\", "
         "\"ProofPointTAP_classifications\": \"\", \"ProofPointTAP_threat_statuses\": \"\", "
-        "\"ProofPointTAP_campaign_ids\": \"\", \"ProofPointTAP_first_seen\": \"\", "
-        "\"ProofPointTAP_last_seen\": \"\"}, \"EntityResult\": {\"recent_clicks\": [], "
+        "\"ProofPointTAP_campaign_ids\": \"\", \"ProofPointTAP_first_event_time\": \"\", "
+        "\"ProofPointTAP_last_event_time\": \"\"}, \"EntityResult\": {\"recent_clicks\": [], "
         "\"recent_messages\": [], \"vap\": {}, \"top_clicker\": {}, \"threat_ids\": [], "
         "\"campaign_ids\": [], \"recipients\": [], \"clickers\": [], \"threat_summaries\": {}, "
         "\"recent_events\": []}, \"reason\": \"why an entity was not searched\"}], "

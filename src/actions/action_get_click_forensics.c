@@ -344,7 +344,7 @@ static int run(action_ctx *ctx)
         }
     }
     if (json_array_size(urls) == 0 && json_array_size(users) == 0) {
-        rc = act_fail(ctx, 64, "give \"URL\" or \"User\", or URL or USERUNIQNAME entities.");
+        rc = act_fail(ctx, 64, "Give \"URL\" or \"User\", or URL or USERUNIQNAME entities.");
         goto out;
     }
     int create_insight = act_bool(ctx, "Create Insight");

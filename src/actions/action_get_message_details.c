@@ -380,7 +380,7 @@ static int run(action_ctx *ctx)
     if (json_array_size(keys) == 0) {
         json_decref(keys);
         return act_fail(ctx, 64,
-                        "give \"Message GUID\" or \"Message ID\", or GENERICENTITY entities "
+                        "Give \"Message GUID\" or \"Message ID\", or GENERICENTITY entities "
                         "holding GUIDs or Message-IDs.");
     }
     d.messages = json_object();

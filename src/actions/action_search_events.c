@@ -494,11 +494,17 @@ static int run(action_ctx *ctx)
     /* The cost, before anything is spent. */
     int64_t used = 0;
     pptap_time_ms free_at = PPTAP_TIME_NONE;
+    /* Requests recorded up to an hour ahead of our clock count too: the
+     * collector stamps them with the server's clock. */
     if (s->cost > 0 && s->env->store != NULL &&
         pptap_store_ledger_count(s->env->store, &used, &free_at, s->tenant,
-                                 pptap_pool_name(s->pool), s->now, SE_DAY) != 0) {
+                                 pptap_pool_name(s->pool), s->now + SE_HOUR,
+                                 SE_DAY + SE_HOUR) != 0) {
         rc = act_fail(ctx, 74, "the request ledger: %s", pptap_store_last_error(s->env->store));
         goto out;
+    }
+    if (free_at != PPTAP_TIME_NONE) {
+        free_at -= SE_HOUR; /* when the oldest leaves the 24 hours */
     }
     int limit = pptap_pool_limit(s->pool);
     if (s->cost > 0) {
@@ -518,18 +524,18 @@ static int run(action_ctx *ctx)
         }
         if (s->cost > ceiling) {
             rc = act_fail(ctx, 64,
-                          "searching %s needs %lld TAP API requests (one per hour not in the "
+                          "Searching %s needs %lld TAP API requests (one per hour not in the "
                           "store; pool %s, %lld of %d used in the last 24 hours), more than Max "
-                          "API Requests (%ld); nothing was requested. Narrow the time frame or "
-                          "set Max API Requests to %lld. (%s.)",
+                          "API Requests (%ld), so nothing was requested; %s. Narrow the time "
+                          "frame or set Max API Requests to %lld.",
                           range, (long long)s->cost, pptap_pool_name(s->pool), (long long)used,
-                          limit, ceiling, (long long)s->cost, why);
+                          limit, ceiling, why, (long long)s->cost);
             goto out;
         }
         if (limit > 0 && used + s->cost > limit) {
             char when[PPTAP_TIME_STRLEN];
             rc = act_fail(ctx, 75,
-                          "searching %s needs %lld TAP API requests but pool %s has %lld of its "
+                          "Searching %s needs %lld TAP API requests but pool %s has %lld of its "
                           "%d requests per 24 hours left; nothing was requested%s%s.",
                           range, (long long)s->cost, pptap_pool_name(s->pool),
                           (long long)(limit - used > 0 ? limit - used : 0), limit,
@@ -542,7 +548,7 @@ static int run(action_ctx *ctx)
             goto out;
         }
         act_message(ctx,
-                    "Cost: %lld TAP API request%s (1-hour slices, pool %s; %lld of %d used in "
+                    "Cost: up to %lld TAP API request%s (1-hour slices, pool %s; %lld of %d used in "
                     "the last 24 hours before this search), because %s.",
                     (long long)s->cost, s->cost == 1 ? "" : "s", pptap_pool_name(s->pool),
                     (long long)used, limit, why);
@@ -563,8 +569,10 @@ static int run(action_ctx *ctx)
                 goto out; /* act_client() said why */
             }
             if (err != 0) {
-                char what[3 * PPTAP_TIME_STRLEN];
-                say_range(what, sizeof what, g->qfrom, g->to);
+                char slice[2 * PPTAP_TIME_STRLEN + 8], what[160];
+                say_range(slice, sizeof slice, g->qfrom, g->to);
+                snprintf(what, sizeof what, "request %lld of %lld planned (%s)",
+                         (long long)s->made, (long long)s->cost, slice);
                 json_t *res = json_pack("{s:O}", "events", s->events);
                 if (res != NULL && describe(s, res, used) == 0) {
                     act_set_json(ctx, res);
