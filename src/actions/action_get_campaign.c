@@ -12,51 +12,9 @@
 
 #include "action_impl.h"
 
-/* Joins the names of a JSON list of {id, name} objects ("N/A" when empty). */
-static char *json_names(json_t *list)
-{
-    pptap_buf b = PPTAP_BUF_INIT;
-    size_t i, k = 0;
-    json_t *v;
-    pptap_buf_put(&b, "", 0);
-    json_array_foreach(list, i, v)
-    {
-        const char *name = json_string_value(json_object_get(v, "name"));
-        if (name == NULL) {
-            name = json_string_value(v);
-        }
-        if (name != NULL) {
-            act_put(&b, k++ ? ", " : "");
-            act_put(&b, name);
-        }
-    }
-    if (k == 0) {
-        act_put(&b, "N/A");
-    }
-    return b.ptr;
-}
-
-static int type_wanted(json_t *filter, const char *type)
-{
-    size_t i;
-    json_t *v;
-    if (type == NULL) {
-        return 0;
-    }
-    json_array_foreach(filter, i, v)
-    {
-        if (strcasecmp(json_string_value(v), type) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* Every report's evidence of the wanted types, at most `max`, each tagged
  * with the threat it belongs to. New reference. */
-json_t *campaign_evidence(json_t *reports, json_t *filter, long max, size_t *matched);
-
-json_t *campaign_evidence(json_t *reports, json_t *filter, long max, size_t *matched)
+static json_t *campaign_evidence(json_t *reports, json_t *filter, long max, size_t *matched)
 {
     json_t *out = json_array();
     size_t i, j;
@@ -66,8 +24,7 @@ json_t *campaign_evidence(json_t *reports, json_t *filter, long max, size_t *mat
     {
         json_array_foreach(json_object_get(rep, "forensics"), j, ev)
         {
-            if (filter != NULL &&
-                !type_wanted(filter, json_string_value(json_object_get(ev, "type")))) {
+            if (!act_evidence_wanted(filter, json_string_value(json_object_get(ev, "type")))) {
                 continue;
             }
             (*matched)++;
@@ -84,8 +41,7 @@ json_t *campaign_evidence(json_t *reports, json_t *filter, long max, size_t *mat
     return out;
 }
 
-static const char *const evidence_cols[] = {"Type", "SHA256",     "Description", "Malicious", "URL",
-                                            "Path", "IP Address", "Platforms",   NULL};
+static const char *const evidence_cols[] = {ACT_EVIDENCE_COLUMNS, NULL};
 
 /* Adds the "Campaign {id} Evidence" table. */
 static void evidence_table(action_ctx *ctx, const char *id, json_t *evidence)
@@ -97,31 +53,10 @@ static void evidence_table(action_ctx *ctx, const char *id, json_t *evidence)
     json_t *ev;
     json_array_foreach(evidence, i, ev)
     {
-        json_t *what = json_object_get(ev, "what");
-        json_t *mal = json_object_get(ev, "malicious");
+        const char *cells[ACT_EVIDENCE_COLS];
         pptap_buf plat = PPTAP_BUF_INIT;
-        size_t k;
-        json_t *p;
-        pptap_buf_put(&plat, "", 0);
-        json_array_foreach(json_object_get(ev, "platforms"), k, p)
-        {
-            const char *name = json_string_value(json_object_get(p, "name"));
-            if (name != NULL) {
-                act_put(&plat, plat.len ? ", " : "");
-                act_put(&plat, name);
-            }
-        }
-        const char *cells[] = {
-            json_string_value(json_object_get(ev, "type")),
-            json_string_value(json_object_get(what, "sha256")),
-            json_string_value(json_object_get(ev, "display")),
-            json_is_boolean(mal) ? (json_is_true(mal) ? "true" : "false") : "",
-            json_string_value(json_object_get(what, "url")),
-            json_string_value(json_object_get(what, "path")),
-            json_string_value(json_object_get(what, "ip")),
-            plat.ptr,
-        };
-        act_row(rows, sizeof cells / sizeof cells[0], cells);
+        act_evidence_cells(ev, cells, &plat);
+        act_row(rows, ACT_EVIDENCE_COLS, cells);
         pptap_buf_dispose(&plat);
     }
 }
@@ -144,7 +79,7 @@ static char *insight_body(json_t *camp)
     act_put(&b, "</strong></h2><p><strong>Start Date:</strong> ");
     act_html(&b, start != NULL ? start : "N/A");
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        char *v = json_names(json_object_get(camp, rows[i].key));
+        char *v = act_json_names(json_object_get(camp, rows[i].key));
         act_put(&b, "<br><strong>");
         act_put(&b, rows[i].label);
         act_put(&b, ":</strong> ");
@@ -199,29 +134,12 @@ static int run(action_ctx *ctx)
         rc = act_fail(ctx, 64, "Missing mandatory parameter \"Campaign ID\".");
         goto out;
     }
+    if (act_check_evidence_filter(ctx, "Forensic Evidence Type Filter", filter) != 0) {
+        rc = -1;
+        goto out;
+    }
     size_t i;
     json_t *v;
-    json_array_foreach(filter, i, v)
-    {
-        int known = 0;
-        for (size_t k = 0; act_evidence_types[k] != NULL; k++) {
-            known |= strcasecmp(act_evidence_types[k], json_string_value(v)) == 0;
-        }
-        if (!known) {
-            json_t *all = json_array();
-            for (size_t k = 0; act_evidence_types[k] != NULL; k++) {
-                json_array_append_new(all, json_string(act_evidence_types[k]));
-            }
-            char *list = act_join(all, ", ");
-            json_decref(all);
-            rc = act_fail(ctx, 64,
-                          "Invalid value provided in \"Forensic Evidence Type Filter\": \"%s\". "
-                          "Possible values: %s.",
-                          json_string_value(v), list ? list : "");
-            free(list);
-            goto out;
-        }
-    }
     json_t *details = act_table(ctx, "Campaign Details", details_cols);
     json_array_foreach(ids, i, v)
     {
@@ -264,11 +182,11 @@ static int run(action_ctx *ctx)
             pptap_forensics_free(f);
         }
         const char *name = json_string_value(json_object_get(obj, "name"));
-        char *fam = json_names(json_object_get(obj, "families"));
-        char *mal = json_names(json_object_get(obj, "malware"));
-        char *tech = json_names(json_object_get(obj, "techniques"));
-        char *act = json_names(json_object_get(obj, "actors"));
-        char *brand = json_names(json_object_get(obj, "brands"));
+        char *fam = act_json_names(json_object_get(obj, "families"));
+        char *mal = act_json_names(json_object_get(obj, "malware"));
+        char *tech = act_json_names(json_object_get(obj, "techniques"));
+        char *act = act_json_names(json_object_get(obj, "actors"));
+        char *brand = act_json_names(json_object_get(obj, "brands"));
         const char *cells[] = {id,
                                name,
                                json_string_value(json_object_get(obj, "description")),
@@ -393,7 +311,7 @@ const action_def action_get_campaign = {
         "member threat's report, filtered and capped, each with threatId], reports, "
         "matched}\"], \"data_tables\": [\"Campaign Details: ID, Name, Description, Start Date, "
         "Related Families, Related Malware, Related Techniques, Related Actors, Related "
-        "Brands\", \"Campaign {id} Evidence: Type, SHA256, Description, Malicious, URL, Path, "
+        "Brands\", \"Campaign {id} Evidence: Type, Description, Malicious, URL, Path, SHA256, "
         "IP Address, Platforms\"], \"insights\": \"one per campaign: title = campaign id, "
         "General, Informational, HTML body\", \"entities\": \"THREATACTOR named after each "
         "campaign\", \"messages\": [\"Successfully found information for the following "

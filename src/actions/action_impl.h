@@ -24,6 +24,12 @@
     X(ping)                                                                                        \
     X(decode_url)                                                                                  \
     X(get_campaign)                                                                                \
+    X(get_threat_forensics)                                                                        \
+    X(get_campaign_forensics)                                                                      \
+    X(list_campaigns)                                                                              \
+    X(get_threat_summary)                                                                          \
+    X(list_vaps)                                                                                   \
+    X(list_top_clickers)                                                                           \
     ACTIONS_LIST_STORE(X)
 
 /* The store-backed actions (Search Events, Enrich Entities, Get Message
@@ -196,6 +202,44 @@ pptap_time_ms act_now(const action_ctx *ctx);
 
 /* Evidence type names of the forensics API (NULL-terminated). */
 extern const char *const act_evidence_types[];
+
+/* Checks a filter of evidence types (array of strings): 0, or fails the
+ * action (64) naming the unknown type and the allowed ones. */
+int act_check_evidence_filter(action_ctx *ctx, const char *param, json_t *filter);
+
+/* 1 when evidence of `type` passes `filter` (an empty filter passes all). */
+int act_evidence_wanted(json_t *filter, const char *type);
+
+/* The evidence table's columns (ACT_EVIDENCE_COLS of them): Type,
+ * Description, Malicious, URL, Path, SHA256, IP Address, Platforms. */
+#define ACT_EVIDENCE_COLS 8
+#define ACT_EVIDENCE_COLUMNS                                                                       \
+    "Type", "Description", "Malicious", "URL", "Path", "SHA256", "IP Address", "Platforms"
+
+/* Fills the evidence columns of one evidence object into cells (borrowed
+ * from `ev`, except the platforms, written to `plat`, which the caller
+ * disposes). */
+void act_evidence_cells(json_t *ev, const char *cells[ACT_EVIDENCE_COLS], pptap_buf *plat);
+
+/* The time frames of "Time Frame" (NULL-terminated): Last Hour, Last 6
+ * Hours, Last 24 Hours, Last Week (167 hours), Custom. */
+extern const char *const act_time_frames[];
+
+/* Resolves the parameters "Time Frame" (AP_CHOICE of act_time_frames),
+ * "Start Time" and "End Time" (AP_TIME) into [start, end) as SecOps does:
+ * Custom needs Start Time (End Time defaults to now, a later one is now),
+ * the others refuse Start/End Time; start before end, at least 30 s, within
+ * the API's 7 days. Returns 0, or fails the action (64) and returns -1. */
+int act_time_frame(action_ctx *ctx, pptap_time_ms *start, pptap_time_ms *end);
+
+/* The People API actions: windows "14", "30", "90" and the shared run
+ * (vap 1: List VAPs, 0: List Top Clickers). */
+extern const char *const act_people_windows[];
+int act_people_run(action_ctx *ctx, int vap);
+
+/* The names of a JSON list of {id, name} objects joined with ", ", or
+ * "N/A" when empty; caller frees. */
+char *act_json_names(json_t *list);
 
 /* Definitions of every action of ACTIONS_LIST. */
 #define ACTIONS_DECLARE_(n) extern const action_def action_##n;

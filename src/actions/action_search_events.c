@@ -547,11 +547,12 @@ static int run(action_ctx *ctx)
         if (act_client(ctx) == NULL) {
             goto out;
         }
-        act_message(ctx,
-                    "Cost: up to %lld TAP API request%s (1-hour slices, pool %s; %lld of %d used in "
-                    "the last 24 hours before this search), because %s.",
-                    (long long)s->cost, s->cost == 1 ? "" : "s", pptap_pool_name(s->pool),
-                    (long long)used, limit, why);
+        act_message(
+            ctx,
+            "Cost: up to %lld TAP API request%s (1-hour slices, pool %s; %lld of %d used in "
+            "the last 24 hours before this search), because %s.",
+            (long long)s->cost, s->cost == 1 ? "" : "s", pptap_pool_name(s->pool), (long long)used,
+            limit, why);
     }
 
     /* Read the segments, newest first, until Max Results are in. */
@@ -571,8 +572,8 @@ static int run(action_ctx *ctx)
             if (err != 0) {
                 char slice[2 * PPTAP_TIME_STRLEN + 8], what[160];
                 say_range(slice, sizeof slice, g->qfrom, g->to);
-                snprintf(what, sizeof what, "request %lld of %lld planned (%s)",
-                         (long long)s->made, (long long)s->cost, slice);
+                snprintf(what, sizeof what, "request %lld of %lld planned (%s)", (long long)s->made,
+                         (long long)s->cost, slice);
                 json_t *res = json_pack("{s:O}", "events", s->events);
                 if (res != NULL && describe(s, res, used) == 0) {
                     act_set_json(ctx, res);

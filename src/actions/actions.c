@@ -818,6 +818,154 @@ const char *act_time_str(char *buf, pptap_time_ms t)
     return buf;
 }
 
+static void list_allowed(const char *const *v, char *buf, size_t n)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; v[i] != NULL && off < n; i++) {
+        int w = snprintf(buf + off, n - off, "%s%s", i ? ", " : "", v[i]);
+        if (w < 0) {
+            break;
+        }
+        off += (size_t)w;
+    }
+}
+
+int act_check_evidence_filter(action_ctx *ctx, const char *param, json_t *filter)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(filter, i, v)
+    {
+        int known = 0;
+        for (size_t k = 0; act_evidence_types[k] != NULL; k++) {
+            known |= strcasecmp(act_evidence_types[k], json_string_value(v)) == 0;
+        }
+        if (!known) {
+            char allowed[512];
+            list_allowed(act_evidence_types, allowed, sizeof allowed);
+            return act_fail(ctx, 64,
+                            "Invalid value provided in \"%s\": \"%.200s\". Possible values: %s.",
+                            param, json_string_value(v), allowed);
+        }
+    }
+    return 0;
+}
+
+int act_evidence_wanted(json_t *filter, const char *type)
+{
+    size_t i;
+    json_t *v;
+    if (json_array_size(filter) == 0) {
+        return 1;
+    }
+    if (type == NULL) {
+        return 0;
+    }
+    json_array_foreach(filter, i, v)
+    {
+        if (strcasecmp(json_string_value(v), type) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void act_evidence_cells(json_t *ev, const char *cells[ACT_EVIDENCE_COLS], pptap_buf *plat)
+{
+    json_t *what = json_object_get(ev, "what");
+    json_t *mal = json_object_get(ev, "malicious");
+    size_t k;
+    json_t *p;
+    pptap_buf_put(plat, "", 0);
+    json_array_foreach(json_object_get(ev, "platforms"), k, p)
+    {
+        const char *name = json_string_value(json_object_get(p, "name"));
+        if (name != NULL) {
+            act_put(plat, plat->len ? ", " : "");
+            act_put(plat, name);
+        }
+    }
+    cells[0] = json_string_value(json_object_get(ev, "type"));
+    cells[1] = json_string_value(json_object_get(ev, "display"));
+    cells[2] = json_is_boolean(mal) ? (json_is_true(mal) ? "true" : "false") : "";
+    cells[3] = json_string_value(json_object_get(what, "url"));
+    cells[4] = json_string_value(json_object_get(what, "path"));
+    cells[5] = json_string_value(json_object_get(what, "sha256"));
+    cells[6] = json_string_value(json_object_get(what, "ip"));
+    cells[7] = plat->ptr;
+}
+
+char *act_json_names(json_t *list)
+{
+    pptap_buf b = PPTAP_BUF_INIT;
+    size_t i, k = 0;
+    json_t *v;
+    pptap_buf_put(&b, "", 0);
+    json_array_foreach(list, i, v)
+    {
+        const char *name = json_string_value(json_object_get(v, "name"));
+        if (name == NULL) {
+            name = json_string_value(v);
+        }
+        if (name != NULL) {
+            act_put(&b, k++ ? ", " : "");
+            act_put(&b, name);
+        }
+    }
+    if (k == 0) {
+        act_put(&b, "N/A");
+    }
+    return b.ptr;
+}
+
+const char *const act_time_frames[] = {"Last Hour", "Last 6 Hours", "Last 24 Hours",
+                                       "Last Week", "Custom",       NULL};
+
+int act_time_frame(action_ctx *ctx, pptap_time_ms *start, pptap_time_ms *end)
+{
+    const char *frame = act_str(ctx, "Time Frame");
+    pptap_time_ms s = act_time(ctx, "Start Time");
+    pptap_time_ms e = act_time(ctx, "End Time");
+    pptap_time_ms now = act_now(ctx);
+    if (strcmp(frame, "Custom") == 0) {
+        if (s == PPTAP_TIME_NONE) {
+            return act_fail(ctx, 64, "Start Time is required for custom time frame.");
+        }
+        if (e == PPTAP_TIME_NONE || e > now) {
+            e = now;
+        }
+    } else {
+        if (s != PPTAP_TIME_NONE || e != PPTAP_TIME_NONE) {
+            return act_fail(ctx, 64,
+                            "\"Start Time\" and \"End Time\" are used only with a custom time "
+                            "frame. Please select \"Custom\" in \"Time Frame\".");
+        }
+        e = now;
+        s = strcmp(frame, "Last Hour") == 0       ? now - (3600 * 1000LL)
+            : strcmp(frame, "Last 6 Hours") == 0  ? now - 6 * (3600 * 1000LL)
+            : strcmp(frame, "Last 24 Hours") == 0 ? now - 24 * (3600 * 1000LL)
+                                                  : now - 167 * (3600 * 1000LL);
+    }
+    if (s >= e) {
+        return act_fail(ctx, 64, "Start Time must be before End Time.");
+    }
+    if (e - s < PPTAP_INTERVAL_MIN_MS) {
+        return act_fail(ctx, 64, "The time frame must last at least 30 seconds.");
+    }
+    if (s < now - PPTAP_LOOKBACK_MAX_MS) {
+        return act_fail(ctx, 64,
+                        "Start Time must be within the last 7 days: the API serves no older "
+                        "data.");
+    }
+    if (s < now - PPTAP_LOOKBACK_MAX_MS + 60000) {
+        s = now - PPTAP_LOOKBACK_MAX_MS + 60000; /* not past the limit when the request is sent */
+    }
+    *start = s;
+    *end = e;
+    return 0;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Reading a request                                                         */
 
@@ -843,19 +991,6 @@ static void param_names(const action_def *a, char *buf, size_t n)
     buf[0] = '\0';
     for (size_t i = 0; i < a->n_params && off < n; i++) {
         int w = snprintf(buf + off, n - off, "%s\"%s\"", i ? ", " : "", a->params[i].name);
-        if (w < 0) {
-            break;
-        }
-        off += (size_t)w;
-    }
-}
-
-static void list_allowed(const char *const *v, char *buf, size_t n)
-{
-    size_t off = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; v[i] != NULL && off < n; i++) {
-        int w = snprintf(buf + off, n - off, "%s%s", i ? ", " : "", v[i]);
         if (w < 0) {
             break;
         }
@@ -902,9 +1037,15 @@ static int type_value(action_ctx *ctx, const action_param *p, json_t *v, json_t 
         return 0;
     }
     case AP_CHOICE: {
-        if (json_is_string(v)) {
+        char num[32];
+        const char *given = json_string_value(v);
+        if (json_is_integer(v)) {
+            snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
+            given = num;
+        }
+        if (given != NULL) {
             for (size_t i = 0; p->allowed[i] != NULL; i++) {
-                if (strcasecmp(p->allowed[i], json_string_value(v)) == 0) {
+                if (strcasecmp(p->allowed[i], given) == 0) {
                     *out = json_string(p->allowed[i]);
                     return 0;
                 }

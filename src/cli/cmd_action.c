@@ -53,9 +53,9 @@ void cmd_action_usage(FILE *out)
           "links the offline decoder reads) runs without credentials.\n"
           "\n"
           "Exit status: 0 completed (also when nothing was found: see result_value),\n"
-          "64 bad parameters or unknown action, 65 the request is not JSON, 66 no input\n"
-          "or an unknown threat id, 69 API unreachable, 74 the store failed, 75 rate limit\n"
-          "(429) or timeout, 77 credentials refused, 78 no credentials or store refused.\n",
+          "64 bad parameters, unknown scope or action, 65 the request is not JSON, 66 no\n"
+          "input, 69 API unreachable, 74 the store failed, 75 rate limit (429) or timeout,\n"
+          "77 credentials refused, 78 no credentials or the store refused.\n",
           out);
 }
 
