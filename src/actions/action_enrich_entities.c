@@ -26,10 +26,8 @@
 #define MAX_SCAN 1000 /* events read per URL or hash */
 #define PREFIX "ProofPointTAP_"
 
-static const char *const windows[] = {"14", "30", "90", NULL};
-
 static const action_param params[] = {
-    {"People Window", "people_window", AP_CHOICE, 0, "30", windows, 0, 0,
+    {"People Window", "people_window", AP_CHOICE, 0, "30", act_people_windows, 0, 0,
      "Days of the People API window for VAP and top-clicker status: 14, 30 or 90."},
     {"Check People", "check_people", AP_BOOL, 0, "true", NULL, 0, 0,
      "Ask the People API (one VAP and one top-clickers request per run) about user entities."},
@@ -429,7 +427,8 @@ static int enrich_artifact(enrich *e, const char *value, int is_hash, json_t *pr
                 free(s);
             }
         }
-        json_object_set_new(props, PREFIX "first_event_time", json_string(first != NULL ? first : ""));
+        json_object_set_new(props, PREFIX "first_event_time",
+                            json_string(first != NULL ? first : ""));
         json_object_set_new(props, PREFIX "last_event_time", json_string(last != NULL ? last : ""));
     }
     if (n >= MAX_SCAN) {

@@ -27,8 +27,6 @@ static const char *const event_types[] = {
     NULL};
 static const char *const threat_statuses[] = {"Select One", "Active", "Cleared", "False Positive",
                                               NULL};
-static const char *const time_frames[] = {"Last Hour", "Last 6 Hours", "Last 24 Hours",
-                                          "Last Week", "Custom",       NULL};
 
 static const action_param params[] = {
     {"Event Type", "event_type", AP_CHOICE, 0, "All", event_types, 0, 0,
@@ -36,7 +34,7 @@ static const action_param params[] = {
      "or Issues (permitted clicks and delivered messages)."},
     {"Threat Status", "threat_status", AP_CHOICE, 0, "Select One", threat_statuses, 0, 0,
      "Events with a threat in this status; Select One means active and cleared."},
-    {"Time Frame", "time_frame", AP_CHOICE, 0, "Last Hour", time_frames, 0, 0,
+    {"Time Frame", "time_frame", AP_CHOICE, 0, "Last Hour", act_time_frames, 0, 0,
      "The time frame; Last Week is 167 hours; Custom uses Start Time and End Time."},
     {"Start Time", "start_time", AP_TIME, 0, NULL, NULL, 0, 0,
      "ISO 8601 start of a Custom time frame (required then, refused otherwise)."},
@@ -349,8 +347,8 @@ static int time_frame(action_ctx *ctx, search *s)
     if (strcmp(frame, "Custom") != 0) {
         if (start != PPTAP_TIME_NONE || end != PPTAP_TIME_NONE) {
             return act_fail(ctx, 64,
-                            "Please select \"Custom\" in \"Time Frame\" to use \"Start Time\" "
-                            "and \"End Time\".");
+                            "\"Start Time\" and \"End Time\" are used only with a custom time "
+                            "frame. Please select \"Custom\" in \"Time Frame\".");
         }
         for (size_t i = 0; i < sizeof frames / sizeof frames[0]; i++) {
             if (strcmp(frames[i].name, frame) == 0) {
@@ -366,9 +364,7 @@ static int time_frame(action_ctx *ctx, search *s)
         s->to = end;
     }
     if (start >= s->to) {
-        return act_fail(ctx, 64,
-                        "\"End Time\" should be later than \"Start Time\" (and "
-                        "\"Start Time\" before now).");
+        return act_fail(ctx, 64, "Start Time must be before End Time.");
     }
     s->from = start;
     return 0;
