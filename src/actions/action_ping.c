@@ -50,7 +50,7 @@ const action_def action_ping = {
     .cli_name = "ping",
     .tool_name = "proof_point_tap_ping",
     .description = "Checks that the TAP API is reachable and accepts the credentials, without "
-                   "spending any throttled pool: it asks for the summary of a threat that does "
+                   "spending any throttled pool. It asks for the summary of a threat that does "
                    "not exist (the threat summary endpoint is not throttled); 404 means "
                    "reachable with the credentials accepted.",
     .result_name = "is_success",

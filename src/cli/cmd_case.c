@@ -191,7 +191,7 @@ static int on_case(const pptap_store_case_summary *c, void *payload)
     }
     char line[256];
     cli_out_text(w->o, c->case_id);
-    snprintf(line, sizeof line, "  %lld entities, %lld insights, last change %s\n",
+    snprintf(line, sizeof line, "  entities %lld, insights %lld, last change %s\n",
              (long long)c->entities, (long long)c->insights, last);
     cli_out_puts(w->o, line);
     return 0;

@@ -1,7 +1,7 @@
 /*
  * Unit tests: the store. Opening (mode 0600, WAL, refusal of open files,
  * versions), dedupe outcomes and updates, quarantine, transactions,
- * checkpoints, the request ledger, gaps, migration from schema 1, retention,
+ * checkpoints, the request ledger, gaps, cases, migration from schema 1, retention,
  * search by every filter (a v3 URL Defense link found by its decoded URL) and
  * stats, on the sample payloads and on constructed events.
  */
@@ -723,8 +723,11 @@ static void test_migration_from_v1(void **state)
     hits h = search(st, &q);
     assert_int_equal(h.n, 1);
     assert_string_equal(h.ids[0], "ck-9");
-    /* the new table exists */
+    /* the new tables exist */
     assert_int_equal(pptap_store_quarantine_add(st, "t", NULL, "r", "x", 1), 0);
+    pptap_store_case_entity ce = {
+        .case_id = "1", .entity_type = "URL", .identifier = "u", .created_by = "t"};
+    assert_int_equal(pptap_store_case_entity_add(st, &ce, NULL), 0);
     pptap_store_close(st);
 
     assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
@@ -1068,6 +1071,136 @@ static void test_alloc_failures(void **state)
     assert_int_equal(search(f->st, &q).n, 1);
 }
 
+typedef struct {
+    char v[8][128];
+    size_t n;
+} case_rows;
+
+static int on_case_entity(const pptap_store_case_entity *e, void *payload)
+{
+    case_rows *r = payload;
+    snprintf(r->v[r->n++], sizeof r->v[0], "%s|%s|%s|%s|%lld", e->entity_type, e->identifier,
+             e->properties, e->created_by, (long long)e->created_at);
+    return 0;
+}
+
+static int on_case_insight(const pptap_store_case_insight *in, void *payload)
+{
+    case_rows *r = payload;
+    snprintf(r->v[r->n++], sizeof r->v[0], "%s|%s|%s|%s|%s", in->action, in->title, in->severity,
+             in->entity != NULL ? in->entity : "-", in->body);
+    return 0;
+}
+
+static int on_case_summary(const pptap_store_case_summary *c, void *payload)
+{
+    case_rows *r = payload;
+    snprintf(r->v[r->n++], sizeof r->v[0], "%s:%lld:%lld", c->case_id, (long long)c->entities,
+             (long long)c->insights);
+    return 0;
+}
+
+static void test_cases(void **state)
+{
+    fixture *f = *state;
+    pptap_store_case_entity e = {.case_id = "42",
+                                 .entity_type = "URL",
+                                 .identifier = "https://Example.com/A",
+                                 .properties = "{\"is_new_entity\":true}",
+                                 .created_by = "Decode URL"};
+    int added = -1;
+    assert_int_equal(pptap_store_case_entity_add(f->st, &e, &added), 0);
+    assert_int_equal(added, 1);
+    /* the same type and identifier (any case): nothing changes */
+    e.identifier = "https://example.com/a";
+    e.properties = "{\"other\":1}";
+    assert_int_equal(pptap_store_case_entity_add(f->st, &e, &added), 0);
+    assert_int_equal(added, 0);
+    /* another type, another case: new */
+    e.entity_type = "USERUNIQNAME";
+    e.properties = NULL;
+    clock_now += 1000;
+    assert_int_equal(pptap_store_case_entity_add(f->st, &e, &added), 0);
+    assert_int_equal(added, 1);
+    e.case_id = "43";
+    assert_int_equal(pptap_store_case_entity_add(f->st, &e, &added), 0);
+    assert_int_equal(added, 1);
+    /* refused: properties that are not an object, empty fields */
+    e.properties = "[1]";
+    assert_int_equal(pptap_store_case_entity_add(f->st, &e, NULL), PPTAP_EINVAL);
+    e.properties = "{";
+    assert_int_equal(pptap_store_case_entity_add(f->st, &e, NULL), PPTAP_EINVAL);
+    e.properties = NULL;
+    e.identifier = "";
+    assert_int_equal(pptap_store_case_entity_add(f->st, &e, NULL), PPTAP_EINVAL);
+
+    case_rows r = {0};
+    assert_int_equal(pptap_store_case_entity_list(f->st, "42", on_case_entity, &r), 0);
+    assert_int_equal(r.n, 2);
+    char want[128];
+    snprintf(want, sizeof want,
+             "URL|https://Example.com/A|{\"is_new_entity\":true}|Decode URL|%lld",
+             (long long)T("2025-03-05T00:00:00Z"));
+    assert_string_equal(r.v[0], want);
+    snprintf(want, sizeof want, "USERUNIQNAME|https://example.com/a|{}|Decode URL|%lld",
+             (long long)T("2025-03-05T00:00:01Z"));
+    assert_string_equal(r.v[1], want);
+    memset(&r, 0, sizeof r);
+    assert_int_equal(pptap_store_case_entity_list(f->st, "nope", on_case_entity, &r), 0);
+    assert_int_equal(r.n, 0);
+
+    pptap_store_case_insight in = {.case_id = "42",
+                                   .action = "Get Campaign",
+                                   .title = "c-1",
+                                   .severity = "Informational",
+                                   .type = "General",
+                                   .body = "<h2>x</h2>"};
+    assert_int_equal(pptap_store_case_insight_add(f->st, &in, &added), 0);
+    assert_int_equal(added, 1);
+    assert_int_equal(pptap_store_case_insight_add(f->st, &in, &added), 0);
+    assert_int_equal(added, 0);
+    in.body = "<h2>y</h2>"; /* new content: a new insight */
+    assert_int_equal(pptap_store_case_insight_add(f->st, &in, &added), 0);
+    assert_int_equal(added, 1);
+    in.entity = "E"; /* about an entity: new */
+    assert_int_equal(pptap_store_case_insight_add(f->st, &in, &added), 0);
+    assert_int_equal(added, 1);
+    in.title = NULL;
+    assert_int_equal(pptap_store_case_insight_add(f->st, &in, NULL), PPTAP_EINVAL);
+    memset(&r, 0, sizeof r);
+    assert_int_equal(pptap_store_case_insight_list(f->st, "42", on_case_insight, &r), 0);
+    assert_int_equal(r.n, 3);
+    assert_string_equal(r.v[0], "Get Campaign|c-1|Informational|-|<h2>x</h2>");
+    assert_string_equal(r.v[2], "Get Campaign|c-1|Informational|E|<h2>y</h2>");
+
+    memset(&r, 0, sizeof r);
+    assert_int_equal(pptap_store_case_list(f->st, on_case_summary, &r), 0);
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.v[0], "42:2:3");
+    assert_string_equal(r.v[1], "43:1:0");
+
+    /* inside a rolled back transaction nothing stays */
+    assert_int_equal(pptap_store_begin(f->st), 0);
+    e.case_id = "44";
+    e.identifier = "z";
+    assert_int_equal(pptap_store_case_entity_add(f->st, &e, &added), 0);
+    assert_int_equal(pptap_store_rollback(f->st), 0);
+    memset(&r, 0, sizeof r);
+    assert_int_equal(pptap_store_case_entity_list(f->st, "44", on_case_entity, &r), 0);
+    assert_int_equal(r.n, 0);
+
+    /* read-only: listing works, adding is refused */
+    pptap_store_opts ro = {PPTAP_STORE_READONLY};
+    pptap_store *rst;
+    assert_int_equal(pptap_store_open(&rst, f->path, &ro, NULL), 0);
+    memset(&r, 0, sizeof r);
+    assert_int_equal(pptap_store_case_entity_list(rst, "42", on_case_entity, &r), 0);
+    assert_int_equal(r.n, 2);
+    e.case_id = "45";
+    assert_int_equal(pptap_store_case_entity_add(rst, &e, NULL), PPTAP_EINVAL);
+    pptap_store_close(rst);
+}
+
 int main(void)
 {
 #define T_(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1089,6 +1222,7 @@ int main(void)
         T_(test_bad_args),
         T_(test_alloc_failures),
         T_(test_concurrent_writer),
+        T_(test_cases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
