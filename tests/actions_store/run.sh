@@ -295,6 +295,38 @@ search)
     expect "unknown scope: the allowed scopes are listed" \
         grep -q 'Unknown scope "Sender entities"\. Possible values: All entities, ' <(r .output_message)
     expect "unknown scope: nothing asked" [ "$(api_total)" -eq "$t0" ]
+
+    # 7. The collector switches to the issues endpoint: complete coverage
+    #    starts again at its final cursor, for issues only.
+    printf '%s\n' "[service]" "state = $STATE" "[tenant default]" "base_url = $BASE" \
+        "principal = $PPTAP_PRINCIPAL" "secret_env = PPTAP_SECRET" "endpoint = issues" \
+        "[output issues]" "type = file" "path = $work/issues.ndjson" >"$work/issues.conf"
+    curl -sf -X POST "$BASE/admin/clock?advance=2h" >/dev/null
+    NOW2=$(curl -sf "$BASE/admin/clock" | jq -r .now | sed 's/\.[0-9]*Z$/Z/')
+    PPTAP_NOW=$NOW2 "$PPTAP" collect --config "$work/issues.conf" --once 2>>"$work/collect.log"
+    expect "issues: the collector ran ($?)" [ $? -eq 0 ]
+    expect "issues: coverage starts at the old final cursor" [ "$(checkpoint start)" -eq "$FINAL" ]
+    expect "issues: the final cursor moved on" [ "$(checkpoint final)" -gt "$FINAL" ]
+    expect "issues: the endpoint is recorded" \
+        [ "$(sqlite3 "$STATE" "select tval from checkpoints where name='endpoint'")" = issues ]
+    from=$(iso "$FINAL")
+    to=$(iso "$(checkpoint final)")
+    t0=$(api_total)
+    PPTAP_NOW=$NOW2 action search-events "{\"parameters\": {\"Event Type\": \"Issues\", \"Time Frame\": \"Custom\",
+        \"Start Time\": \"$from\", \"End Time\": \"$to\", \"Max Results To Return\": 1000}}"
+    expect "issues from the store: no request" \
+        [ "$(r .json_result.source)" = store -a "$(api_total)" -eq "$t0" ]
+    r '.json_result.events[].id' | sort >"$work/got"
+    curl -sf "$BASE/admin/truth?interval=$from/$to&type=clicksPermitted,messagesDelivered" |
+        jq -r "select(.visibleNow and ([.threats[].threatStatus] | any($ACTIVE_CLEARED))) | .id" |
+        sort >"$work/want"
+    expect "issues: some in the truth" [ -s "$work/want" ]
+    same "issues from the store: the ground truth" "$work/want" "$work/got"
+    PPTAP_NOW=$NOW2 action search-events "{\"parameters\": {\"Event Type\": \"All\", \"Time Frame\": \"Custom\",
+        \"Start Time\": \"$from\", \"End Time\": \"$to\", \"Max Results To Return\": 1000}}"
+    expect "all events after the switch: from the API" [ "$(r .json_result.source)" = api ]
+    expect "all events after the switch: the store's reason" \
+        grep -q "the collector stores the 'issues' endpoint" <(r .json_result.store_coverage.not_used_because)
     ;;
 
 budget)
