@@ -77,6 +77,11 @@ static int run(action_ctx *ctx)
                 json_array_append(ev, e);
                 kept++;
             }
+            if (json_array_size(ev) == 0) {
+                json_decref(ev); /* nothing of this member passes: leave its report out */
+                json_decref(copy);
+                continue;
+            }
             json_object_set_new(copy, "forensics", ev);
             json_object_set_new(copy, "campaignId", json_string(id));
             json_array_append_new(result, copy);
@@ -160,7 +165,7 @@ const action_def action_get_campaign_forensics = {
     .outputs =
         "{\"json_result\": [{\"scope\": \"CAMPAIGN\", \"id\": \"member threat id\", \"name\": "
         "\"...\", \"campaignId\": \"...\", \"forensics\": [\"evidence passing the filter; at "
-        "most Max Results To Return per campaign\"]}], \"data_tables\": [\"Campaign "
+        "most Max Results To Return per campaign; reports left with none are left out\"]}], \"data_tables\": [\"Campaign "
         "Forensics: Campaign ID, Threat ID, Type, Description, Malicious, URL, Path, SHA256, "
         "IP Address, Platforms\"], \"messages\": [\"Successfully returned forensics for the "
         "following campaigns in Proofpoint TAP: ...\", \"No forensics were found for the "
