@@ -37,14 +37,15 @@ static const action_param params[] = {
     {"Time Frame", "time_frame", AP_CHOICE, 0, "Last Hour", act_time_frames, 0, 0,
      "The time frame; Last Week is 167 hours; Custom uses Start Time and End Time."},
     {"Start Time", "start_time", AP_TIME, 0, NULL, NULL, 0, 0,
-     "ISO 8601 start of a Custom time frame (required then, refused otherwise)."},
+     "Start of a custom time frame (required with Custom, refused otherwise); older than 7 days "
+     "only where the local store has it."},
     {"End Time", "end_time", AP_TIME, 0, NULL, NULL, 0, 0,
-     "ISO 8601 end of a Custom time frame; default now."},
+     "End of a custom time frame (default now; a later time is taken as now)."},
     {"Max Results To Return", "max_results_to_return", AP_INT, 1, "50", NULL, 1, 1000,
      "At most this many events, the newest first."},
     {"Max API Requests", "max_api_requests", AP_INT, 0, NULL, NULL, 1, 168,
      "The most API requests the search may spend; over it, nothing is requested and the cost is "
-     "reported. Default: the configured budget ceiling (24 when none)."},
+     "reported. Default and upper bound: the ceiling the front door sets (none: default 24)."},
 };
 
 /* Event Type choices: the endpoint asked and the event types it returns. */
@@ -504,9 +505,16 @@ static int run(action_ctx *ctx)
     }
     int limit = pptap_pool_limit(s->pool);
     if (s->cost > 0) {
-        long ceiling = act_int(ctx, "Max API Requests"); /* 0 when not given */
+        /* Max API Requests (0 when not given) up to the front door's
+         * ceiling, which is also the default. */
+        long ceiling = act_int(ctx, "Max API Requests");
+        long cap = s->env->budget_ceiling > 0 ? (long)s->env->budget_ceiling : 0;
+        char capped[96] = "";
         if (ceiling <= 0) {
-            ceiling = s->env->budget_ceiling > 0 ? (long)s->env->budget_ceiling : DEFAULT_CEILING;
+            ceiling = cap > 0 ? cap : DEFAULT_CEILING;
+        } else if (cap > 0 && ceiling > cap) {
+            snprintf(capped, sizeof capped, ", capped by the configured ceiling of %ld", cap);
+            ceiling = cap;
         }
         char why[300] = "";
         if (s->env->store == NULL) {
@@ -522,10 +530,10 @@ static int run(action_ctx *ctx)
             rc = act_fail(ctx, 64,
                           "Searching %s needs %lld TAP API requests (one per hour not in the "
                           "store; pool %s, %lld of %d used in the last 24 hours), more than Max "
-                          "API Requests (%ld), so nothing was requested; %s. Narrow the time "
+                          "API Requests (%ld%s), so nothing was requested; %s. Narrow the time "
                           "frame or set Max API Requests to %lld.",
                           range, (long long)s->cost, pptap_pool_name(s->pool), (long long)used,
-                          limit, ceiling, why, (long long)s->cost);
+                          limit, ceiling, capped, why, (long long)s->cost);
             goto out;
         }
         if (limit > 0 && used + s->cost > limit) {
