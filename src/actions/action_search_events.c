@@ -439,18 +439,18 @@ static int describe(search *s, json_t *res, int64_t used)
     } else if (s->env->store != NULL) {
         cov = json_pack("{s:s, s:s}", "tenant", s->tenant, "not_used_because", s->cov.why);
     }
-    fail =
-        fail || cov == NULL || json_object_set_new(res, "source", json_string(source)) != 0 ||
-        json_object_set_new(res, "time_frame", span_json(s->from, s->to)) != 0 ||
-        json_object_set_new(res, "store_coverage", cov) != 0 ||
-        json_object_set_new(res, "store_parts", parts[SEG_STORE]) != 0 ||
-        json_object_set_new(res, "api_parts", parts[SEG_API]) != 0 ||
-        json_object_set_new(res, "unavailable_parts", parts[SEG_NONE]) != 0 ||
-        json_object_set_new(res, "api_requests",
-                            json_pack("{s:s, s:I, s:I, s:I, s:I}", "pool", pptap_pool_name(s->pool),
-                                      "planned", (json_int_t)s->cost, "made", (json_int_t)s->made,
-                                      "pool_used_before", (json_int_t)used, "pool_limit",
-                                      (json_int_t)pptap_pool_limit(s->pool))) != 0;
+    fail = fail || cov == NULL || json_object_set_new(res, "source", json_string(source)) != 0 ||
+           json_object_set_new(res, "time_frame", span_json(s->from, s->to)) != 0 ||
+           json_object_set_new(res, "store_coverage", cov) != 0 ||
+           json_object_set_new(res, "store_parts", parts[SEG_STORE]) != 0 ||
+           json_object_set_new(res, "api_parts", parts[SEG_API]) != 0 ||
+           json_object_set_new(res, "unavailable_parts", parts[SEG_NONE]) != 0 ||
+           json_object_set_new(res, "api_requests",
+                               json_pack("{s:s, s:I, s:I, s:o, s:I}", "pool",
+                                         pptap_pool_name(s->pool), "planned", (json_int_t)s->cost,
+                                         "made", (json_int_t)s->made, "pool_used_before",
+                                         used >= 0 ? json_integer((json_int_t)used) : json_null(),
+                                         "pool_limit", (json_int_t)pptap_pool_limit(s->pool))) != 0;
     return fail ? -1 : 0;
 }
 
@@ -489,21 +489,29 @@ static int run(action_ctx *ctx)
     say_range(range, sizeof range, s->from, s->to);
 
     /* The cost, before anything is spent. */
-    int64_t used = 0;
+    int64_t used = -1; /* unknown: no ledger, or no request needed */
     pptap_time_ms free_at = PPTAP_TIME_NONE;
     /* Requests recorded up to an hour ahead of our clock count too: the
      * collector stamps them with the server's clock. */
-    if (s->cost > 0 && s->env->store != NULL &&
-        pptap_store_ledger_count(s->env->store, &used, &free_at, s->tenant,
-                                 pptap_pool_name(s->pool), s->now + SE_HOUR,
-                                 SE_DAY + SE_HOUR) != 0) {
-        rc = act_fail(ctx, 74, "the request ledger: %s", pptap_store_last_error(s->env->store));
-        goto out;
+    if (s->cost > 0 && s->env->store != NULL) {
+        if (pptap_store_ledger_count(s->env->store, &used, &free_at, s->tenant,
+                                     pptap_pool_name(s->pool), s->now + SE_HOUR,
+                                     SE_DAY + SE_HOUR) != 0) {
+            rc = act_fail(ctx, 74, "the request ledger: %s", pptap_store_last_error(s->env->store));
+            goto out;
+        }
+    }
+    int limit = pptap_pool_limit(s->pool);
+    char usage[96]; /* "12 of 1800 used in the last 24 hours" */
+    if (used >= 0) {
+        snprintf(usage, sizeof usage, "%lld of %d used in the last 24 hours", (long long)used,
+                 limit);
+    } else {
+        snprintf(usage, sizeof usage, "%d a day; no request ledger to count them", limit);
     }
     if (free_at != PPTAP_TIME_NONE) {
         free_at -= SE_HOUR; /* when the oldest leaves the 24 hours */
     }
-    int limit = pptap_pool_limit(s->pool);
     if (s->cost > 0) {
         /* Max API Requests (0 when not given) up to the front door's
          * ceiling, which is also the default. */
@@ -529,14 +537,14 @@ static int run(action_ctx *ctx)
         if (s->cost > ceiling) {
             rc = act_fail(ctx, 64,
                           "Searching %s needs %lld TAP API requests (one per hour not in the "
-                          "store; pool %s, %lld of %d used in the last 24 hours), more than Max "
-                          "API Requests (%ld%s), so nothing was requested; %s. Narrow the time "
-                          "frame or set Max API Requests to %lld.",
-                          range, (long long)s->cost, pptap_pool_name(s->pool), (long long)used,
-                          limit, ceiling, capped, why, (long long)s->cost);
+                          "store; pool %s, %s), more than Max API Requests (%ld%s), so nothing "
+                          "was requested; %s. Narrow the time frame or set Max API Requests to "
+                          "%lld.",
+                          range, (long long)s->cost, pptap_pool_name(s->pool), usage, ceiling,
+                          capped, why, (long long)s->cost);
             goto out;
         }
-        if (limit > 0 && used + s->cost > limit) {
+        if (limit > 0 && used >= 0 && used + s->cost > limit) {
             char when[PPTAP_TIME_STRLEN];
             rc = act_fail(ctx, 75,
                           "Searching %s needs %lld TAP API requests but pool %s has %lld of its "
@@ -551,12 +559,11 @@ static int run(action_ctx *ctx)
         if (act_client(ctx) == NULL) {
             goto out;
         }
-        act_message(
-            ctx,
-            "Cost: up to %lld TAP API request%s (1-hour slices, pool %s; %lld of %d used in "
-            "the last 24 hours before this search), because %s.",
-            (long long)s->cost, s->cost == 1 ? "" : "s", pptap_pool_name(s->pool), (long long)used,
-            limit, why);
+        act_message(ctx,
+                    "Cost: up to %lld TAP API request%s (1-hour slices, pool %s; %s before this "
+                    "search), because %s.",
+                    (long long)s->cost, s->cost == 1 ? "" : "s", pptap_pool_name(s->pool), usage,
+                    why);
     }
 
     /* Read the segments, newest first, until Max Results are in. */
