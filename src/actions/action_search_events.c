@@ -71,6 +71,7 @@ typedef enum { SEG_STORE, SEG_API, SEG_NONE } seg_kind;
 typedef struct {
     seg_kind kind;
     pptap_time_ms from, to, qfrom;
+    int read; /* 1 once read (reading stops at Max Results To Return) */
 } segment;
 
 typedef struct {
@@ -104,7 +105,7 @@ static int add_seg(search *s, seg_kind kind, pptap_time_ms from, pptap_time_ms t
         s->overflow = 1;
         return -1;
     }
-    s->seg[s->n_seg++] = (segment){kind, from, to, qfrom};
+    s->seg[s->n_seg++] = (segment){kind, from, to, qfrom, 0};
     return 0;
 }
 
@@ -420,18 +421,21 @@ static int describe(search *s, json_t *res, int64_t used)
         json_t *last = json_array_get(list, json_array_size(list) - 1);
         char end[PPTAP_TIME_STRLEN];
         const char *last_from = last != NULL ? se_str(last, "from") : NULL;
-        if (last_from != NULL && strcmp(last_from, act_time_str(end, g->to)) == 0) {
+        if (last_from != NULL && strcmp(last_from, act_time_str(end, g->to)) == 0 &&
+            json_is_true(json_object_get(last, "read")) == (g->read != 0)) {
             fail = json_object_set_new(last, "from", time_json(g->from)) != 0;
         } else {
-            fail = json_array_append_new(list, span_json(g->from, g->to)) != 0;
+            json_t *part = span_json(g->from, g->to);
+            fail = part == NULL || json_array_append_new(list, part) != 0;
+            if (!fail && g->kind != SEG_NONE) {
+                fail = json_object_set_new(part, "read", json_boolean(g->read)) != 0;
+            }
         }
     }
-    const char *source = json_array_size(parts[SEG_API]) == 0     ? "store"
-                         : json_array_size(parts[SEG_STORE]) == 0 ? "api"
-                                                                  : "store+api";
-    if (s->env->store == NULL && json_array_size(parts[SEG_API]) == 0) {
-        source = "none";
-    }
+    const char *source = s->store_used && s->made > 0 ? "store+api"
+                         : s->made > 0                ? "api"
+                         : s->store_used              ? "store"
+                                                      : "none";
     json_t *cov = json_null();
     if (s->cov.known) {
         cov = json_pack("{s:s, s:o, s:o, s:s}", "tenant", s->tenant, "from", time_json(s->cov.from),
@@ -568,7 +572,8 @@ static int run(action_ctx *ctx)
 
     /* Read the segments, newest first, until Max Results are in. */
     for (int i = 0; i < s->n_seg && json_array_size(s->events) < s->max; i++) {
-        const segment *g = &s->seg[i];
+        segment *g = &s->seg[i];
+        g->read = g->kind != SEG_NONE;
         if (g->kind == SEG_STORE) {
             err = read_store(s, g);
             if (err != 0) {

@@ -252,6 +252,9 @@ search)
     expect "max results: 6 planned, 1 made" \
         [ "$(r '.json_result.api_requests | "\(.planned) \(.made)"')" = "6 1" ]
     expect "max results: one request received" [ "$(requests_since "$t0" | wc -l)" -eq 1 ]
+    expect "max results: the newest hour read, the five before not" \
+        [ "$(r '.json_result.api_parts | map("\(.from)/\(.to) \(.read)") | join(" ")')" = \
+          "2026-05-29T11:00:00Z/2026-05-29T12:00:00Z true 2026-05-29T06:00:00Z/2026-05-29T11:00:00Z false" ]
     r '.json_result.events[].id' | sort >"$work/got"
     newest "max results" 40 "$from" "$to"
 
