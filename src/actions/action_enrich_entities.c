@@ -434,16 +434,22 @@ static int enrich_artifact(enrich *e, const char *value, int is_hash, json_t *pr
     if (n >= MAX_SCAN) {
         json_object_set_new(detail, "truncated_at", json_integer(MAX_SCAN));
     }
-    json_t *sums = json_object();
     json_t *tid;
     json_array_foreach(threat_ids, i, tid)
     {
         if (!e->fetch_summaries) {
             break;
         }
-        json_t *s = summary(e, json_string_value(tid));
-        if (s != NULL) {
-            json_object_set(sums, json_string_value(tid), s);
+        if (summary(e, json_string_value(tid)) == NULL) {
+            json_decref(events);
+            json_decref(threat_ids);
+            json_decref(classes);
+            json_decref(statuses);
+            json_decref(campaigns);
+            json_decref(recipients);
+            json_decref(clickers);
+            snprintf(e->err, sizeof e->err, "out of memory");
+            return PPTAP_ENOMEM;
         }
     }
     json_t *recent = json_array();
@@ -454,7 +460,6 @@ static int enrich_artifact(enrich *e, const char *value, int is_hash, json_t *pr
     json_object_set_new(detail, "campaign_ids", campaigns);
     json_object_set_new(detail, "recipients", recipients);
     json_object_set_new(detail, "clickers", clickers);
-    json_object_set_new(detail, "threat_summaries", sums);
     json_object_set_new(detail, "recent_events", recent);
     json_decref(classes);
     json_decref(statuses);
@@ -629,9 +634,10 @@ const action_def action_enrich_entities = {
         "\"ProofPointTAP_campaign_ids\": \"\", \"ProofPointTAP_first_event_time\": \"\", "
         "\"ProofPointTAP_last_event_time\": \"\"}, \"EntityResult\": {\"recent_clicks\": [], "
         "\"recent_messages\": [], \"vap\": {}, \"top_clicker\": {}, \"threat_ids\": [], "
-        "\"campaign_ids\": [], \"recipients\": [], \"clickers\": [], \"threat_summaries\": {}, "
-        "\"recent_events\": []}, \"reason\": \"why an entity was not searched\"}], "
-        "\"not_found\": [], \"threat_summaries\": {}}, \"insights\": \"one per entity found\", "
+        "\"campaign_ids\": [], \"recipients\": [], \"clickers\": [], \"recent_events\": []}, "
+        "\"reason\": \"why an entity was not searched\"}], "
+        "\"not_found\": [], \"threat_summaries\": {\"<threat id>\": \"the API's summary, or "
+        "{error}\"}}, \"insights\": \"one per entity found\", "
         "\"result_value\": \"true when an entity was found\"}",
     .run = run,
 };
