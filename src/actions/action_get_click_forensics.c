@@ -427,17 +427,20 @@ const action_def action_get_click_forensics = {
     .err_style = ACTION_ERR_QUOTED,
     .cost = "No API request: the local store only.",
     .outputs =
-        "{\"json_result\": {\"clicks\": [{\"target\": \"the URL or user asked\", \"by\": \"url | "
-        "user\", \"clickTime\": \"\", \"url\": \"\", \"decodedUrl\": \"when rewritten\", "
-        "\"recipient\": \"\", \"clickIP\": \"\", \"userAgent\": \"\", \"eventType\": "
-        "\"clicksPermitted | clicksBlocked\", \"GUID\": \"\", \"classification\": \"\", "
-        "\"threatAtClickTime\": {\"threatKnown\": true, \"verdict\": \"classification, or not "
-        "yet identified\", \"threatID\": \"\", \"threatTime\": \"\", \"threatStatusNow\": \"\", "
-        "\"identifiedAfterClickSeconds\": 0, \"threatsInfoMap\": \"the message's entry\", "
-        "\"statusChangedSinceFirstSeen\": false, \"firstSeen\": \"first collected\"}, "
-        "\"message\": {\"subject\": \"\", \"sender\": \"\", \"messageTime\": \"\"}, \"event\": "
-        "\"the raw click\"}], \"not_found\": []}, \"data_tables\": [\"Click Forensics\"], "
-        "\"insights\": \"one per URL or user with clicks\", \"result_value\": \"true when a click "
-        "was found\"}",
+        "{\"json_result\": {\"clicks\": [{\"target\": \"the URL or user asked\", \"by\": \"url |"
+        " user\", \"clickTime\": \"\", \"url\": \"\", \"decodedUrl\": \"when rewritten\","
+        " \"recipient\": \"\", \"clickIP\": \"\", \"userAgent\": \"\", \"eventType\":"
+        " \"clicksPermitted | clicksBlocked\", \"GUID\": \"\", \"classification\": \"\","
+        " \"threatAtClickTime\": {\"threatKnown\": true, \"verdict\": \"classification, or not"
+        " yet identified\", \"threatID\": \"\", \"threatTime\": \"\", \"threatStatusNow\": \"\","
+        " \"identifiedAfterClickSeconds\": 0, \"threatsInfoMap\": \"the message's entry\","
+        " \"statusChangedSinceFirstSeen\": false, \"firstSeen\": \"first collected\"},"
+        " \"message\": {\"subject\": \"\", \"sender\": \"\", \"messageTime\": \"\"}, \"event\":"
+        " \"the raw click\"}], \"not_found\": []}, \"data_tables\": [\"Click Forensics\"],"
+        " \"insights\": \"one per URL or user with clicks\", \"result_value\": \"true when a"
+        " click was found\", \"messages\": [\"Successfully found clicks for the following URLs"
+        " and users in the local TAP event store: ...\", \"No clicks were found for the"
+        " following URLs and users in the local TAP event store: ...\", \"No clicks were found"
+        " in the local TAP event store for the provided URLs and users.\"]}",
     .run = run,
 };

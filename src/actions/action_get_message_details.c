@@ -456,14 +456,18 @@ const action_def action_get_message_details = {
     .err_style = ACTION_ERR_QUOTED,
     .cost = "No API request: the local store only.",
     .outputs =
-        "{\"json_result\": {\"messages\": [{\"GUID\": \"\", \"messageID\": \"\", \"subject\": "
-        "\"\", \"sender\": \"\", \"...\": \"header fields from the first event that has them\", "
-        "\"recipients\": [{\"recipient\": \"\", \"status\": \"delivered | blocked\", "
-        "\"eventType\": \"\", \"id\": \"\", \"messageTime\": \"\", \"quarantineFolder\": \"\"}], "
-        "\"parts\": [\"messageParts, once per sha256\"], \"threats\": [\"threatsInfoMap, once "
-        "per threatID\"], \"clicks\": [\"click events with the GUID, with eventType\"], "
-        "\"events\": 0}], \"not_found\": [\"keys that found nothing\"]}, \"data_tables\": "
-        "[\"Message Details\", \"Message Parts\", \"Message Clicks\"], \"result_value\": \"true "
-        "when a message was found\"}",
+        "{\"json_result\": {\"messages\": [{\"GUID\": \"\", \"messageID\": \"\", \"subject\":"
+        " \"\", \"sender\": \"\", \"...\": \"header fields from the first event that has them\","
+        " \"recipients\": [{\"recipient\": \"\", \"status\": \"delivered | blocked\","
+        " \"eventType\": \"\", \"id\": \"\", \"messageTime\": \"\", \"quarantineFolder\":"
+        " \"\"}], \"parts\": [\"messageParts, once per sha256\"], \"threats\":"
+        " [\"threatsInfoMap, once per threatID\"], \"clicks\": [\"click events with the GUID,"
+        " with eventType\"], \"events\": 0}], \"not_found\": [\"keys that found nothing\"]},"
+        " \"data_tables\": [\"Message Details\", \"Message Parts\", \"Message Clicks\"],"
+        " \"result_value\": \"true when a message was found\", \"messages\": [\"Successfully"
+        " found information for the following messages in the local TAP event store: ...\","
+        " \"Action wasn't able to find information for the following messages in the local TAP"
+        " event store: ...\", \"No information about the provided messages was found in the"
+        " local TAP event store.\"]}",
     .run = run,
 };

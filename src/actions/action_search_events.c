@@ -657,9 +657,20 @@ const action_def action_search_events = {
     .cost = "None when the local store covers the time frame; otherwise one SIEM request per "
             "hour not covered (pool siem-clicks-permitted for Clicks Permitted, siem-other "
             "otherwise), announced before, refused over Max API Requests or the pool's budget.",
-    .outputs = "{\"json_result\": {\"events\": \"raw TAP events, each with eventType\", "
-               "\"source\": \"store | api | store+api\", \"time_frame\": {}, "
-               "\"store_coverage\": {}, \"store_parts\": [], \"api_parts\": [], "
-               "\"unavailable_parts\": [], \"api_requests\": {}}}",
+    .outputs =
+        "{\"json_result\": {\"events\": \"raw TAP events, each with eventType\", \"source\":"
+        " \"store | api | store+api\", \"time_frame\": {}, \"store_coverage\": {},"
+        " \"store_parts\": [], \"api_parts\": [], \"unavailable_parts\": [], \"api_requests\":"
+        " {}}, \"result_value\": \"true when events were found\", \"messages\": [\"Cost: up to N"
+        " TAP API requests (1-hour slices, pool P; U of L used in the last 24 hours before this"
+        " search), because <why the store does not cover it>.\", \"Successfully returned events"
+        " from Proofpoint TAP.\", \"No events were found in Proofpoint TAP for the provided"
+        " criteria.\", \"Events from X to Y were not searched: the local store does not hold"
+        " them and the TAP API serves only the last 7 days.\", \"Source: the local store"
+        " (complete for X to Y); no API requests. | Source: the TAP API; N TAP API requests"
+        " made.\", \"Searching X to Y needs N TAP API requests (...), more than Max API Requests"
+        " (C), so nothing was requested; ... (failed, exit 64)\", \"Searching X to Y needs N TAP"
+        " API requests but pool P has R of its L requests per 24 hours left; nothing was"
+        " requested. (failed, exit 75)\"]}",
     .run = run,
 };
