@@ -165,7 +165,8 @@ const action_def action_get_campaign_forensics = {
     .outputs =
         "{\"json_result\": [{\"scope\": \"CAMPAIGN\", \"id\": \"member threat id\", \"name\": "
         "\"...\", \"campaignId\": \"...\", \"forensics\": [\"evidence passing the filter; at "
-        "most Max Results To Return per campaign; reports left with none are left out\"]}], \"data_tables\": [\"Campaign "
+        "most Max Results To Return per campaign; reports left with none are left out\"]}], "
+        "\"data_tables\": [\"Campaign "
         "Forensics: Campaign ID, Threat ID, Type, Description, Malicious, URL, Path, SHA256, "
         "IP Address, Platforms\"], \"messages\": [\"Successfully returned forensics for the "
         "following campaigns in Proofpoint TAP: ...\", \"No forensics were found for the "
