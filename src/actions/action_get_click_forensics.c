@@ -420,7 +420,7 @@ const action_def action_get_click_forensics = {
         "threat as it stood at click time: whether it had been identified before the click, its "
         "classification, its status as last collected and the threatsInfoMap entry of the "
         "message it came in.",
-    .result_name = "click_forensics",
+    .result_name = "is_success",
     .params = ACTION_PARAMS(params),
     .entity_types = entity_types,
     .needs = ACTION_NEEDS_STORE,

@@ -449,7 +449,7 @@ const action_def action_get_message_details = {
         "Message-ID (parameters, or GENERICENTITY entities): each recipient's delivered or "
         "blocked event, the message parts and their hashes, the threats, and the clicks on its "
         "URLs.",
-    .result_name = "message_details",
+    .result_name = "is_success",
     .params = ACTION_PARAMS(params),
     .entity_types = entity_types,
     .needs = ACTION_NEEDS_STORE,

@@ -649,7 +649,7 @@ const action_def action_search_events = {
         "local store where the collector's checkpoints say it is complete, otherwise from the TAP "
         "API in 1-hour slices (one request per slice whatever the status), within a request "
         "ceiling and the pool's 24-hour budget.",
-    .result_name = "events",
+    .result_name = "is_success",
     .params = ACTION_PARAMS(params),
     .entity_types = NULL,
     .needs = 0,
