@@ -181,7 +181,23 @@ static json_t *build_message(const char *guid, json_t *events)
         return NULL;
     }
     json_object_set_new(m, "events", json_integer((json_int_t)json_array_size(events)));
-    return m;
+    /* the same object in reading order: the GUID, the header, the lists */
+    json_t *out = json_object();
+    const char *lists[] = {"recipients", "parts", "threats", "clicks", "events"};
+    fail = out == NULL || json_object_set(out, "GUID", json_object_get(m, "GUID")) != 0;
+    for (size_t f = 0; !fail && header_fields[f] != NULL; f++) {
+        json_t *v = json_object_get(m, header_fields[f]);
+        fail = v != NULL && json_object_set(out, header_fields[f], v) != 0;
+    }
+    for (size_t l = 0; !fail && l < sizeof lists / sizeof lists[0]; l++) {
+        fail = json_object_set(out, lists[l], json_object_get(m, lists[l])) != 0;
+    }
+    json_decref(m);
+    if (fail) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
 }
 
 /* Finds the GUIDs of a key and adds their messages. Returns the number of
