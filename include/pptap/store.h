@@ -69,7 +69,7 @@ PPTAP_EXTERN int pptap_event_identify(pptap_event_identity *out, pptap_event_typ
 typedef struct pptap_store pptap_store;
 
 /** The schema version this library writes (PRAGMA user_version). */
-#define PPTAP_STORE_SCHEMA_VERSION 3
+#define PPTAP_STORE_SCHEMA_VERSION 4
 
 /* Caps on what users and servers control. */
 #define PPTAP_STORE_TENANT_MAX 128       /* bytes of a tenant name */
