@@ -36,7 +36,8 @@ typedef struct action_def action_def;
 typedef struct {
     pptap_client *client;     /* the TAP API (credentials, base URL, TLS, ledger) */
     pptap_store *store;       /* collected events, cases (insights, entities) */
-    const char *tenant;       /* the store tenant whose events are searched; NULL: all */
+    const char *tenant;       /* the store tenant whose events are searched (NULL: all) and whose
+                                 request ledger a 429 message reads (NULL: "default") */
     int64_t budget_ceiling;   /* Search Events: API requests it may spend without asking */
     const char *client_error; /* why `client` is NULL (no credentials...), for the message */
 } actions_env;
@@ -82,8 +83,12 @@ int actions_request_from_tool(const action_def *a, json_t *arguments, json_t **r
  * reference; execution_state "failed" with the reason in output_message
  * when the action failed), or NULL only when out of memory. The exit
  * status for `pptap action` is set in *exit_code (0 completed, sysexits
- * otherwise: 64 bad parameters, 69 API unreachable, 75 429/timeout, 77
- * credentials refused). */
+ * otherwise: 64 bad parameters or request, 65 an answer that does not
+ * parse, 69 API unreachable or 5xx, 74 the store failed, 75 429/timeout,
+ * 77 credentials refused, 78 no client for an action that needs one).
+ * With env->store and a case_id, the insights and entities the action
+ * created are kept in the case (each reported with "new"), and a scope
+ * takes the case's entities; `env` may be NULL (nothing configured). */
 json_t *actions_run(const action_def *a, json_t *request, const actions_env *env, int *exit_code);
 
 #endif
