@@ -147,6 +147,9 @@ static const char schema_v3[] = "CREATE TABLE case_entities("
                                 " created_at INTEGER NOT NULL,"
                                 " UNIQUE(case_id, action, title, entity, body_hash));";
 
+/* Version 4: searches by creation time (the time SIEM intervals select on). */
+static const char schema_v4[] = "CREATE INDEX events_creation ON events(tenant, creation_time);";
+
 /* Prepared statements kept for the life of the handle. */
 enum {
     ST_SP_BEGIN,
@@ -426,6 +429,8 @@ static int migrate_to(pptap_store *st, int v)
         }
     } else if (v == 3) {
         rc = exec(st, schema_v3, what);
+    } else if (v == 4) {
+        rc = exec(st, schema_v4, what);
     }
     if (rc == 0) {
         char sql[64];
@@ -1615,8 +1620,18 @@ int pptap_store_search(pptap_store *st, const pptap_store_query *q, pptap_store_
     where_b w;
     memset(&w, 0, sizeof w);
     w_sql(&w, "SELECT e.tenant, e.event_id, e.type, e.content_hash, e.event_time, e.first_seen,"
-              " e.last_seen, e.update_count, e.raw FROM events e WHERE 1");
-    where_scope(&w, q->tenant, q->from, q->to);
+              " e.last_seen, e.update_count, e.raw, e.creation_time FROM events e WHERE 1");
+    if (q->by_creation) {
+        where_scope(&w, q->tenant, 0, 0);
+        if (q->from != 0) {
+            w_num(&w, " AND e.creation_time >= ", q->from);
+        }
+        if (q->to != 0) {
+            w_num(&w, " AND e.creation_time < ", q->to);
+        }
+    } else {
+        where_scope(&w, q->tenant, q->from, q->to);
+    }
     if (q->recipient != NULL) {
         w_text(&w, " AND e.id IN (SELECT ev FROM recipients WHERE addr = ?)", q->recipient,
                strlen(q->recipient));
@@ -1701,8 +1716,9 @@ int pptap_store_search(pptap_store *st, const pptap_store_query *q, pptap_store_
         w_text(&w, " AND e.id IN (SELECT ev FROM threats WHERE status = ?)", q->threat_status,
                strlen(q->threat_status));
     }
-    w_num(&w, " ORDER BY e.event_time DESC, e.id DESC LIMIT ",
-          (int64_t)(q->limit ? q->limit : PPTAP_STORE_SEARCH_DEFAULT));
+    w_sql(&w, q->by_creation ? " ORDER BY e.creation_time DESC, e.id DESC LIMIT "
+                             : " ORDER BY e.event_time DESC, e.id DESC LIMIT ");
+    w_num(&w, "", (int64_t)(q->limit ? q->limit : PPTAP_STORE_SEARCH_DEFAULT));
     int rc = 0;
     sqlite3_stmt *s = NULL;
     if (w.oom || w.n >= MAX_BINDS) {
@@ -1732,6 +1748,8 @@ int pptap_store_search(pptap_store *st, const pptap_store_query *q, pptap_store_
         ev.updates = sqlite3_column_int64(s, 7);
         ev.raw = col_text(s, 8);
         ev.raw_len = (size_t)sqlite3_column_bytes(s, 8);
+        ev.creation_time =
+            sqlite3_column_type(s, 9) == SQLITE_NULL ? ev.event_time : sqlite3_column_int64(s, 9);
         if (cb(&ev, payload) != 0) {
             rc = PPTAP_ECANCELED;
             break;

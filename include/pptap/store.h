@@ -69,7 +69,7 @@ PPTAP_EXTERN int pptap_event_identify(pptap_event_identity *out, pptap_event_typ
 typedef struct pptap_store pptap_store;
 
 /** The schema version this library writes (PRAGMA user_version). */
-#define PPTAP_STORE_SCHEMA_VERSION 3
+#define PPTAP_STORE_SCHEMA_VERSION 4
 
 /* Caps on what users and servers control. */
 #define PPTAP_STORE_TENANT_MAX 128       /* bytes of a tenant name */
@@ -194,8 +194,8 @@ typedef enum {
  * Addresses, hashes, threat and campaign ids, classification and status
  * compare without case; GUID, message id and URL exactly (message ids
  * without their angle brackets). A url that is itself a URL Defense link is
- * decoded and both forms are looked for. Times bound the event time:
- * from ≤ t < to (0 = unbounded).
+ * decoded and both forms are looked for. Times bound the event time
+ * (or the creation time with by_creation): from ≤ t < to (0 = unbounded).
  */
 typedef struct {
     const char *tenant;
@@ -213,6 +213,10 @@ typedef struct {
     const char *threat_status;
     pptap_time_ms from, to;
     size_t limit; /* 0 = PPTAP_STORE_SEARCH_DEFAULT; at most PPTAP_STORE_SEARCH_MAX */
+    /* 1: from/to bound the creation time (the later of the event time and
+     * its threat times: what a SIEM interval selects on) and results come
+     * newest creation time first. */
+    int by_creation;
 } pptap_store_query;
 
 /** One search result; valid during the callback only. */
@@ -223,6 +227,7 @@ typedef struct {
     const char *content_hash;
     pptap_time_ms event_time;
     pptap_time_ms first_seen, last_seen;
+    pptap_time_ms creation_time; /* the later of event_time and the threat times */
     int64_t updates;
     const char *raw; /* the event's JSON as received */
     size_t raw_len;
@@ -232,7 +237,7 @@ typedef struct {
 typedef int (*pptap_store_event_cb)(const pptap_store_event *ev, void *payload);
 
 /**
- * Finds events matching `q`, newest event time first, and calls `cb` for
+ * Finds events matching `q`, newest event time (or creation time) first, and calls `cb` for
  * each. Returns 0, PPTAP_EINVAL (a filter over PPTAP_STORE_FIELD_MAX, a limit
  * over the cap), PPTAP_ECANCELED, PPTAP_EIO or PPTAP_ENOMEM.
  */

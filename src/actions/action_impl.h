@@ -34,7 +34,11 @@
 
 /* The store-backed actions (Search Events, Enrich Entities, Get Message
  * Details, Get Click Forensics) are listed here, one X(name) line each. */
-#define ACTIONS_LIST_STORE(X)
+#define ACTIONS_LIST_STORE(X)                                                                      \
+    X(search_events)                                                                               \
+    X(enrich_entities)                                                                             \
+    X(get_message_details)                                                                         \
+    X(get_click_forensics)
 
 /* The integration's identifier, prefix of script names and insights' trigger. */
 #define ACTIONS_INTEGRATION "ProofPointTAP"

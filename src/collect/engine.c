@@ -53,9 +53,14 @@ typedef struct {
     int64_t skew_ms; /* server clock - local clock */
     int synced;
     pptap_time_ms final, early; /* cursors, -1 until loaded */
-    pptap_time_ms hold_until;   /* local time before which nothing is tried */
-    int failures;               /* consecutive failed windows */
-    int held_by;                /* why it is held: 0, PPTAP_EAUTH, PPTAP_ERATELIMIT, other error */
+    /* Where complete coverage of the configured endpoint and statuses
+     * begins, to be written with the next checkpoint (PPTAP_TIME_NONE: the
+     * store already says so). */
+    pptap_time_ms start_pending;
+    char statuses_text[64];   /* the statuses collected, canonical order */
+    pptap_time_ms hold_until; /* local time before which nothing is tried */
+    int failures;             /* consecutive failed windows */
+    int held_by;              /* why it is held: 0, PPTAP_EAUTH, PPTAP_ERATELIMIT, other error */
     int outs[CONF_MAX_OUTPUTS];
     int n_outs;
     pptap_endpoint ep;
@@ -203,6 +208,18 @@ static unsigned statuses_of(const char *list)
     return bits;
 }
 
+/* The statuses of `bits` as the "statuses" checkpoint holds them. */
+static void statuses_text(unsigned bits, char *out, size_t n)
+{
+    snprintf(out, n, "%s%s%s%s%s", bits & PPTAP_THREAT_STATUS_ACTIVE ? "active" : "",
+             (bits & PPTAP_THREAT_STATUS_ACTIVE) && (bits & ~PPTAP_THREAT_STATUS_ACTIVE) ? "," : "",
+             bits & PPTAP_THREAT_STATUS_CLEARED ? "cleared" : "",
+             (bits & PPTAP_THREAT_STATUS_CLEARED) && (bits & PPTAP_THREAT_STATUS_FALSE_POSITIVE)
+                 ? ","
+                 : "",
+             bits & PPTAP_THREAT_STATUS_FALSE_POSITIVE ? "falsePositive" : "");
+}
+
 static int in_list(const char *list, const char *name)
 {
     size_t n = strlen(name);
@@ -224,6 +241,7 @@ static int setup_tenant(engine *e, tenant_rt *t, const conf_tenant *ct)
     t->ct = ct;
     t->final = -1;
     t->early = -1;
+    t->start_pending = PPTAP_TIME_NONE;
     t->m = collect_metrics_tenant(e->m, ct->name);
     if (endpoint_of(ct->endpoint, &t->ep) != 0) {
         logm(LOG_ERROR, t, "unknown endpoint '%s'", ct->endpoint);
@@ -232,6 +250,7 @@ static int setup_tenant(engine *e, tenant_rt *t, const conf_tenant *ct)
     t->pool = pptap_endpoint_pool(t->ep);
     snprintf(t->m->pool, sizeof(t->m->pool), "%s", pptap_pool_name(t->pool));
     t->statuses = statuses_of(ct->threat_status);
+    statuses_text(t->statuses, t->statuses_text, sizeof(t->statuses_text));
     for (int i = 0; i < e->n_outs; i++) {
         if (ct->outputs == NULL || in_list(ct->outputs, e->cf->outputs[i].name)) {
             t->outs[t->n_outs++] = i;
@@ -293,6 +312,7 @@ static int load_cursors(engine *e, tenant_rt *t)
         fmt_time(when, start);
         logm(LOG_INFO, t, "new state: collecting from %s", when);
         t->final = t->early = start;
+        t->start_pending = start;
         return 0;
     }
     if (rc == 0) {
@@ -308,6 +328,31 @@ static int load_cursors(engine *e, tenant_rt *t)
     }
     t->final = f;
     t->early = ea < f ? f : ea;
+    /* The store covers [start, final) completely for the endpoint and
+     * statuses it names; with another configuration coverage starts again
+     * at the final cursor. */
+    int same = 1;
+    pptap_buf v = PPTAP_BUF_INIT;
+    const char *names[2] = {"endpoint", "statuses"};
+    const char *want[2] = {t->ct->endpoint, t->statuses_text};
+    for (int i = 0; i < 2 && same; i++) {
+        v.len = 0;
+        rc = pptap_store_checkpoint_get_text(e->st, &v, t->ct->name, names[i]);
+        if (rc != 0 && rc != PPTAP_ENOTFOUND) {
+            pptap_buf_dispose(&v);
+            logm(LOG_ERROR, t, "store: %s", pptap_store_last_error(e->st));
+            return rc;
+        }
+        same = rc == 0 && v.ptr != NULL && strcmp(v.ptr, want[i]) == 0;
+    }
+    pptap_buf_dispose(&v);
+    if (!same) {
+        char when[PPTAP_TIME_STRLEN];
+        fmt_time(when, f);
+        logm(LOG_INFO, t, "endpoint %s, statuses %s: complete in the store from %s on",
+             t->ct->endpoint, t->statuses_text, when);
+        t->start_pending = f;
+    }
     return 0;
 }
 
@@ -319,6 +364,7 @@ static void output_key(char *key, size_t n, const collect_output *o)
 /* Commits positions the outputs moved to after a checkpoint (rotation). */
 static int after_commit(engine *e, tenant_rt *t)
 {
+    t->start_pending = PPTAP_TIME_NONE; /* written with the checkpoint */
     for (int k = 0; k < t->n_outs; k++) {
         collect_output *o = &e->outs[t->outs[k]];
         int64_t pos = 0;
@@ -369,6 +415,12 @@ static int acknowledge(engine *e, tenant_rt *t, pptap_time_ms final, pptap_time_
     }
     if (pptap_store_checkpoint_set_int(e->st, t->ct->name, "final", final) != 0 ||
         pptap_store_checkpoint_set_int(e->st, t->ct->name, "early", early) != 0) {
+        return PPTAP_EIO;
+    }
+    if (t->start_pending != PPTAP_TIME_NONE &&
+        (pptap_store_checkpoint_set_int(e->st, t->ct->name, "start", t->start_pending) != 0 ||
+         pptap_store_checkpoint_set_text(e->st, t->ct->name, "endpoint", t->ct->endpoint) != 0 ||
+         pptap_store_checkpoint_set_text(e->st, t->ct->name, "statuses", t->statuses_text) != 0)) {
         return PPTAP_EIO;
     }
     return 0;
