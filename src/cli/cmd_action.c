@@ -5,6 +5,7 @@
  * schema. Also the setup every front door of the actions shares: the store
  * that holds cases, the client, the environment.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +122,19 @@ int cli_actions_env_open(actions_env *env, const char *state)
         }
     }
     env->tenant = cli_g.tenant;
+    const char *ceiling = getenv("PPTAP_ACTION_MAX_REQUESTS");
+    if (ceiling != NULL && *ceiling != '\0') {
+        char *end;
+        errno = 0;
+        long v = strtol(ceiling, &end, 10);
+        if (errno != 0 || *end != '\0' || v < 1 || v > 1800) {
+            cli_err("PPTAP_ACTION_MAX_REQUESTS: '%s' is not a number of requests from 1 to 1800",
+                    ceiling);
+            cli_actions_env_close(env);
+            return EXIT_CONFIG;
+        }
+        env->budget_ceiling = v;
+    }
     if (cli_client_open_msg(&env->client, client_error, sizeof client_error) != 0) {
         env->client = NULL;
         env->client_error = client_error;

@@ -349,6 +349,15 @@ budget)
     action search-events '{"parameters": {"Time Frame": "Last Week", "Max API Requests": 100}}'
     expect "ceiling from the parameter (100)" \
         grep -q "more than Max API Requests (100)" <(r .output_message)
+    PPTAP_ACTION_MAX_REQUESTS=10 action search-events \
+        '{"parameters": {"Time Frame": "Last Week", "Max API Requests": 100}}'
+    expect "the front door's ceiling (PPTAP_ACTION_MAX_REQUESTS=10) caps the parameter" \
+        grep -q "more than Max API Requests (10, capped by the configured ceiling of 10)" \
+        <(r .output_message)
+    PPTAP_ACTION_MAX_REQUESTS=0 action search-events '{"parameters": {"Time Frame": "Last Week"}}'
+    expect "a ceiling out of range is a configuration error (78)" [ "$rc" -eq 78 ]
+    expect "and says so" grep -q "PPTAP_ACTION_MAX_REQUESTS: '0' is not a number of requests" "$work/err.txt"
+    expect "ceiling refusals spent nothing" [ "$(api_total)" -eq "$t0" ]
     action search-events '{"parameters": {"Time Frame": "Last Week", "Max API Requests": 169}}'
     expect "Max API Requests over 168 is refused" \
         [ "$rc" -eq 64 ] && expect "Max API Requests range message" \
