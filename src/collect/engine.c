@@ -435,11 +435,11 @@ static int write_record(engine *e, tenant_rt *t, const rendition *rd, collect_re
 }
 
 static int write_event(engine *e, tenant_rt *t, pptap_event_type type, json_t *event,
-                       const char *event_id, int update)
+                       const char *event_id, int64_t version)
 {
-    pptap_event_meta meta = {event_id, t->ct->name, e->collected_at, update};
+    pptap_event_meta meta = {event_id, t->ct->name, e->collected_at, version > 0};
     rendition rd = {type, event, &meta, NULL};
-    collect_record r = {NULL, 0, event_id, type, t->ct->name, event_time(type, event)};
+    collect_record r = {NULL, 0, event_id, type, t->ct->name, event_time(type, event), version};
     return write_record(e, t, &rd, &r);
 }
 
@@ -466,7 +466,7 @@ static int on_event(pptap_event_type type, json_t *event, void *payload)
         break;
     }
     int update = pr.outcome == PPTAP_STORE_UPDATED;
-    if (write_event(e, t, type, event, pr.identity.event_id, update) != 0) {
+    if (write_event(e, t, type, event, pr.identity.event_id, update ? pr.updates : 0) != 0) {
         e->window_failed = 1;
         return 1;
     }
@@ -592,7 +592,7 @@ static int do_gap(engine *e, tenant_rt *t, const plan *p)
     snprintf(id, sizeof(id), "gap:%s:%lld:%lld", t->ct->name, (long long)p->from, (long long)p->to);
     pptap_gap_record g = {id, t->ct->name, e->collected_at, from, to, reason};
     rendition rd = {PPTAP_EVENT_COUNT_, NULL, NULL, &g};
-    collect_record r = {NULL, 0, id, PPTAP_EVENT_COUNT_, t->ct->name, p->from};
+    collect_record r = {NULL, 0, id, PPTAP_EVENT_COUNT_, t->ct->name, p->from, 0};
     int rc = pptap_store_gap_add(e->st, t->ct->name, p->from, p->to, reason);
     if (rc == 0 && write_record(e, t, &rd, &r) != 0) {
         rc = PPTAP_EIO;

@@ -33,6 +33,7 @@ typedef struct {
     pptap_event_type type; /* clicksBlocked … (Kafka topic per type) */
     const char *tenant;    /* the collector tenant it came from */
     pptap_time_ms time;    /* clickTime / messageTime, or PPTAP_TIME_NONE */
+    int64_t version;       /* 0: first delivery; n: the nth changed re-emission (update) */
 } collect_record;
 
 typedef struct {
@@ -75,5 +76,6 @@ const collect_output_type *collect_output_find(const char *name);
 
 extern const collect_output_type collect_out_file;
 extern const collect_output_type collect_out_stdout;
+extern const collect_output_type collect_out_http;
 
 #endif
