@@ -1092,6 +1092,14 @@ static void done(collect_output *o, http_state *h, req *q, CURLcode cc)
     char why[CURL_ERROR_SIZE + TEXT_MAX + 32];
     if (cc != CURLE_OK) {
         snprintf(why, sizeof(why), "%s", q->curl_err[0] ? q->curl_err : curl_easy_strerror(cc));
+        if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
+            cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_UNSUPPORTED_PROTOCOL ||
+            cc == CURLE_URL_MALFORMAT) {
+            /* Trying again would not change the answer. */
+            fail(o, h, "%s: %s", h->url, why);
+            req_free(h, q);
+            return;
+        }
         retry(o, h, q, why);
         return;
     }
