@@ -346,10 +346,13 @@ static int acknowledge(engine *e, tenant_rt *t, pptap_time_ms final, pptap_time_
         collect_output *o = &e->outs[t->outs[k]];
         int64_t pos;
         if (o->type->flush(o, &pos) != 0) {
-            logm(LOG_ERROR, t, "output %s: %s", o->conf->name, o->error);
+            /* The receiver did not take the window (the caller logs why):
+             * it is collected again later. */
+            snprintf(e->window_error, sizeof(e->window_error), "output %s: %s", o->conf->name,
+                     o->error);
             collect_metrics_add(&t->m->output_errors, 1);
             collect_metrics_add(&o->m->failures, 1);
-            return PPTAP_EIO;
+            return PPTAP_EUNAVAIL;
         }
         if (o->type->exactly_once) {
             char key[CONF_NAME_MAX + 16];
@@ -603,6 +606,11 @@ static int do_gap(engine *e, tenant_rt *t, const plan *p)
     if (rc == 0) {
         rc = pptap_store_commit(e->st);
     }
+    if (rc == PPTAP_EUNAVAIL) {
+        rollback_all(e, t);
+        failed(e, t, rc, "gap record");
+        return 0; /* handled: the gap record is written again later */
+    }
     if (rc != 0) {
         logm(LOG_ERROR, t, "gap record: %s",
              e->window_error[0] ? e->window_error : pptap_store_last_error(e->st));
@@ -654,6 +662,13 @@ static int do_window(engine *e, tenant_rt *t, const plan *p)
         pptap_time_ms nf = p->kind == PLAN_FINAL ? p->to : t->final;
         pptap_time_ms ne = p->to > t->early ? p->to : t->early;
         rc = acknowledge(e, t, nf, ne);
+        if (rc == PPTAP_EUNAVAIL) {
+            rollback_all(e, t);
+            char what[128];
+            snprintf(what, sizeof(what), "%s pass %s/%s", pass, from, to);
+            failed(e, t, rc, what);
+            return 0; /* handled: the window is tried again later */
+        }
         if (rc == 0 && pptap_store_commit(e->st) != 0) {
             rc = PPTAP_EIO;
         }
