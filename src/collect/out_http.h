@@ -14,8 +14,9 @@
 
 #include "output.h"
 
-/* The Elasticsearch target when `index` is not set: a data stream of the
- * logs-* index template, named as Elastic's proofpoint_tap integration's. */
+/* The Elasticsearch target when `index` is not set: logs-DATASET-NAMESPACE
+ * in Elastic's data stream naming, a data stream under the default logs-*-*
+ * index template. */
 #define OUT_HTTP_DEFAULT_INDEX "logs-proofpoint_tap-default"
 #define OUT_HTTP_REASON_MAX 512
 #define OUT_HTTP_ID_MAX 256 /* bytes of an Elasticsearch _id we build (ES allows 512) */
