@@ -4,13 +4,15 @@
 # Usage: run.sh GROUP PPTAP PPTAP_SIM RECEIVER TLS_DIR
 #
 #   json     flavour json: 503s, resets, lost answers and 429s with
-#            Retry-After; every event of the file output arrives, once per
+#            Retry-After, more 503s set through /admin/faults; every event of the file output arrives, once per
 #            event_id and version after dedupe; retries in the metrics
 #   hec      flavour splunk-hec with the same faults and two events HEC
 #            refuses with code 6: they are isolated and quarantined, every
-#            other event arrives; the envelope's fields are checked
+#            other event arrives (some answers are slow); the envelope's
+#            fields are checked
 #   hec-ack  splunk-hec with indexer acknowledgement: acks come late, some
-#            never; those windows fail and are collected again
+#            never; those windows fail and are collected again; answers
+#            slower than the timeout are retried
 #   es       flavour elasticsearch into the default data stream: faults,
 #            a tenth of the items answered 429, three ids refused with
 #            mapper_parsing_exception (quarantined, counted), lost answers
@@ -241,9 +243,16 @@ json)
     write_conf "url = $RURL/ingest" "flavour = json"
     collect_live
     expect "the live run caught up and stopped cleanly (rc $LIVE_RC)" [ "$LIVE_RC" -eq 0 ]
+    # Faults can be changed while the receiver runs.
+    n503=$(stats | jq '.faults["503"]')
+    curl -sf -X POST "$RURL/admin/faults?first-503=4&429=0" >/dev/null
+    expect "an unknown fault is refused by the admin endpoint" \
+        [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$RURL/admin/faults?nonsense=1")" = 400 ]
     curl -sf -X POST "$BASE/admin/clock?advance=2h" >/dev/null
     collect_once
     expect "the run two hours later exits 0" [ $? -eq 0 ]
+    expect "the 503s set through /admin/faults were answered ($n503 -> $(stats | jq '.faults["503"]'))" \
+        [ "$(stats | jq '.faults["503"]')" -ge $((n503 + 4)) ]
     check_keys .doc
     expect "lost answers were delivered again ($DUPS repeats)" [ "$DUPS" -gt 0 ]
     updates=$(grep -c '"update":true' "$work/events.ndjson")
@@ -261,14 +270,15 @@ hec | hec-ack)
     if [ "$group" = hec ]; then
         ids_hours_ago 3 2 >"$work/rejected_ids"
         start_receiver --first-503 2 --fault-503 0.04 --fault-reset 0.04 --fault-lost 0.05 \
-            --fault-429 0.03 --hec-bad "$work/rejected_ids"
+            --fault-429 0.03 --fault-slow 0.05 --slow-ms 300 --hec-bad "$work/rejected_ids"
         write_conf "url = $RURL" "flavour = splunk-hec" "sourcetype = proofpoint:tap" \
             "index = security" "hostname = collector-1"
         collect_live
         expect "the live run caught up and stopped cleanly (rc $LIVE_RC)" [ "$LIVE_RC" -eq 0 ]
         expect "two ids to refuse" [ "$(wc -l <"$work/rejected_ids")" -eq 2 ]
     else
-        start_receiver --hec-ack --ack-delay-ms 300 --ack-lose 0.02 --fault-503 0.03
+        start_receiver --hec-ack --ack-delay-ms 300 --ack-lose 0.02 --fault-503 0.03 \
+            --fault-slow 0.02 --slow-ms 2500
         write_conf "url = $RURL" "flavour = splunk-hec" "hec_ack = true" \
             "channel = 0b8a3c1e-5f7d-4e2a-9c6b-1d2e3f405162" "timeout = 2s"
         collect_once 20
@@ -303,6 +313,8 @@ hec | hec-ack)
             [ "$(printf '%s' "$s" | jq .faults.ack_lost)" -gt 0 ]
         expect "a lost ack failed its window, which was collected again" \
             grep -q 'HEC did not acknowledge ackId [0-9]* .*within 2 s; the window is collected again' "$work/collect.log"
+        expect "a slow answer timed out and was retried" \
+            grep -q 'warning: output http: .*Operation timed out.*retrying' "$work/collect.log"
         expect "only ack polls were sent without gzip" \
             [ "$(printf '%s' "$s" | jq '.plain == .hec.ack_polls')" = true ]
         expect "nothing quarantined" [ "$(sqlite3 "$work/state.db" 'select count(*) from quarantine')" -eq 0 ]
