@@ -104,6 +104,7 @@ static struct {
     int64_t f503, freset, flost, f429, fslow, fitem429, frejected, fhec_bad, fack_lost;
     int64_t es_created, es_conflicts, es_items, hec_events, json_docs;
     int64_t acks_issued, acks_true, ack_polls;
+    int64_t in_flight, max_in_flight; /* requests open at once (admin ones excluded) */
     char user_agent[128];
 } S = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -736,6 +737,7 @@ static void handle_stats(answer *a)
                   "data_requests", (json_int_t)S.data_requests, "gzip", (json_int_t)S.gzip, "plain",
                   (json_int_t)S.plain, "auth_failures", (json_int_t)S.auth_failures, "docs",
                   (json_int_t)S.docs, "user_agent", S.user_agent);
+    json_object_set_new(j, "max_in_flight", json_integer(S.max_in_flight));
     json_object_set_new(j, "faults",
                         json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "503",
                                   (json_int_t)S.f503, "reset", (json_int_t)S.freset, "lost",
@@ -902,6 +904,13 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     conn *x = calloc(1, sizeof(*x));
     if (x != NULL) {
         x->uri = strdup(uri ? uri : "/");
+        if (x->uri != NULL && strncmp(x->uri, "/admin/", 7) != 0) {
+            pthread_mutex_lock(&S.lock);
+            if (++S.in_flight > S.max_in_flight) {
+                S.max_in_flight = S.in_flight;
+            }
+            pthread_mutex_unlock(&S.lock);
+        }
     }
     return x;
 }
@@ -914,6 +923,11 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     (void)toe;
     conn *x = *req_cls;
     if (x != NULL) {
+        if (x->uri != NULL && strncmp(x->uri, "/admin/", 7) != 0) {
+            pthread_mutex_lock(&S.lock);
+            S.in_flight--;
+            pthread_mutex_unlock(&S.lock);
+        }
         free(x->uri);
         free(x->body);
         free(x);

@@ -210,9 +210,13 @@ check_quarantine() { # check_quarantine PATTERN
 check_common() {
     local s
     s=$(stats)
-    echo "  [$group] receiver: $(printf '%s' "$s" | jq -c '{data_requests, gzip, plain, faults}')"
+    echo "  [$group] receiver: $(printf '%s' "$s" | jq -c '{data_requests, gzip, plain, max_in_flight, faults}')"
     expect "gzip bodies ($(printf '%s' "$s" | jq .gzip) gzip)" [ "$(printf '%s' "$s" | jq .gzip)" -gt 10 ]
     expect "the user agent names pptap" [ "$(printf '%s' "$s" | jq -r .user_agent | cut -c1-6)" = "pptap/" ]
+    local mif
+    mif=$(printf '%s' "$s" | jq .max_in_flight)
+    expect "never more than max_in_flight = 3 batches at once, plus an ack poll ($mif)" \
+        [ "$mif" -ge 1 -a "$mif" -le $((3 + ${ACK_POLLS:-0})) ]
     expect "no request without the right token ($(printf '%s' "$s" | jq .auth_failures))" \
         [ "$(printf '%s' "$s" | jq .auth_failures)" -eq 0 ]
     if grep -rqF "$TOKEN" "$work"/*.log "$work"/events.ndjson "$work"/metrics 2>/dev/null; then
@@ -277,6 +281,7 @@ hec | hec-ack)
         expect "the live run caught up and stopped cleanly (rc $LIVE_RC)" [ "$LIVE_RC" -eq 0 ]
         expect "two ids to refuse" [ "$(wc -l <"$work/rejected_ids")" -eq 2 ]
     else
+        ACK_POLLS=1
         start_receiver --hec-ack --ack-delay-ms 300 --ack-lose 0.02 --fault-503 0.03 \
             --fault-slow 0.02 --slow-ms 2500
         write_conf "url = $RURL" "flavour = splunk-hec" "hec_ack = true" \
