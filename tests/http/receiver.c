@@ -63,6 +63,7 @@ typedef struct {
     size_t len, cap;
     int too_big;
     int started;
+    int counted; /* in S.in_flight */
 } conn;
 
 typedef struct {
@@ -897,6 +898,18 @@ static enum MHD_Result send_answer(struct MHD_Connection *c, answer *a)
     return ret;
 }
 
+/* A request stops counting as open once it is answered, or once a slow
+ * answer is only waiting (the client may have given up on it). */
+static void uncount(conn *x)
+{
+    pthread_mutex_lock(&S.lock);
+    if (x->counted) {
+        x->counted = 0;
+        S.in_flight--;
+    }
+    pthread_mutex_unlock(&S.lock);
+}
+
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
     (void)cls;
@@ -906,6 +919,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
         x->uri = strdup(uri ? uri : "/");
         if (x->uri != NULL && strncmp(x->uri, "/admin/", 7) != 0) {
             pthread_mutex_lock(&S.lock);
+            x->counted = 1;
             if (++S.in_flight > S.max_in_flight) {
                 S.max_in_flight = S.in_flight;
             }
@@ -923,11 +937,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     (void)toe;
     conn *x = *req_cls;
     if (x != NULL) {
-        if (x->uri != NULL && strncmp(x->uri, "/admin/", 7) != 0) {
-            pthread_mutex_lock(&S.lock);
-            S.in_flight--;
-            pthread_mutex_unlock(&S.lock);
-        }
+        uncount(x);
         free(x->uri);
         free(x->body);
         free(x);
@@ -1072,6 +1082,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     pthread_mutex_unlock(&S.lock);
     free(plain);
     if (a.delay > 0) {
+        uncount(x);
         sleep_ms(a.delay);
     }
     if (lost) {
