@@ -123,7 +123,8 @@ static const keydef keys[] = {
     {SEC_OUTPUT, "app_name", K_STRING, "pptap", NULL, OU(app_name), 0, 0,
      "syslog: the APP-NAME field."},
     {SEC_OUTPUT, "hostname", K_STRING, NULL, NULL, OU(hostname), 0, 0,
-     "syslog: the HOSTNAME field (default: this machine's name)."},
+     "syslog: the HOSTNAME field; http (splunk-hec): the envelope's host (default: this "
+     "machine's name)."},
     {SEC_OUTPUT, "url", K_STRING, NULL, NULL, OU(url), 0, 0,
      "http: where batches are POSTed (for elasticsearch the cluster's base URL, for splunk-hec "
      "the collector's base URL)."},
@@ -131,20 +132,23 @@ static const keydef keys[] = {
      "http: json (NDJSON body), splunk-hec (HEC event envelope) or elasticsearch (bulk API, "
      "_id = event_id)."},
     {SEC_OUTPUT, "token_file", K_PATH, NULL, NULL, OU(token_file), 0, 0,
-     "http: file holding the token (HEC token, Elasticsearch API key, or bearer token for "
-     "json)."},
+     "http: file (mode 0600) holding the token: the HEC token (Authorization: Splunk), the "
+     "encoded Elasticsearch API key (Authorization: ApiKey) or the bearer token of json."},
     {SEC_OUTPUT, "token_env", K_STRING, NULL, NULL, OU(token_env), 0, 0,
      "http: or the name of the environment variable holding it."},
     {SEC_OUTPUT, "index", K_STRING, NULL, NULL, OU(index), 0, 0,
-     "http: the Elasticsearch index (default logs-proofpoint_tap-default) or the HEC index."},
+     "http: the Elasticsearch index or data stream (default logs-proofpoint_tap-default, a "
+     "data stream under the logs-*-* template), or the HEC index (default: the token's)."},
     {SEC_OUTPUT, "sourcetype", K_STRING, NULL, NULL, OU(sourcetype), 0, 0,
-     "http: the HEC sourcetype."},
+     "http: the HEC sourcetype (default: the token's)."},
     {SEC_OUTPUT, "channel", K_STRING, NULL, NULL, OU(channel), 0, 0,
-     "http: the HEC channel id (default: one generated per run)."},
+     "http: the HEC channel, a GUID (default: a random one per run)."},
     {SEC_OUTPUT, "hec_ack", K_BOOL, "false", NULL, OU(hec_ack), 0, 0,
      "http: with splunk-hec, a batch counts as delivered only once HEC's indexer "
-     "acknowledgement says so."},
-    {SEC_OUTPUT, "gzip", K_BOOL, "true", NULL, OU(gzip), 0, 0, "http: gzip request bodies."},
+     "acknowledgement says so (polled on /services/collector/ack; none within timeout fails "
+     "the window)."},
+    {SEC_OUTPUT, "gzip", K_BOOL, "true", NULL, OU(gzip), 0, 0,
+     "http: gzip request bodies (Content-Encoding: gzip)."},
     {SEC_OUTPUT, "batch_events", K_INT, "500", NULL, OU(batch_events), 1, 100000,
      "http: events per request at most."},
     {SEC_OUTPUT, "batch_size", K_SIZE, "4M", NULL, OU(batch_size), 1024, 1LL << 30,
@@ -153,11 +157,12 @@ static const keydef keys[] = {
      "http: requests outstanding at once; more events wait (and so does polling)."},
     {SEC_OUTPUT, "retries", K_INT, "5", NULL, OU(retries), 0, 1000,
      "syslog, http: attempts after a failed delivery (capped exponential backoff with jitter; "
-     "syslog reconnects and sends the window again) "
-     "before the window fails and is collected again later."},
+     "syslog reconnects and sends the window again, http honours Retry-After) before the "
+     "window fails and is collected again later."},
     {SEC_OUTPUT, "timeout", K_DURATION, "30s", NULL, OU(timeout_ms), 1000, MIN_MS(60),
      "syslog, http, kafka: how long one delivery may take (syslog: a connection with its TLS "
-     "handshake, and a send or the receiver's acknowledgement that makes no progress)."},
+     "handshake, and a send or the receiver's acknowledgement that makes no progress; http: "
+     "one request, with hec_ack also the wait for its acknowledgement)."},
     {SEC_OUTPUT, "cacert", K_PATH, NULL, NULL, OU(cacert), 0, 0,
      "syslog (tls), http: CA bundle to verify the receiver with (default: the system's)."},
     {SEC_OUTPUT, "insecure", K_BOOL, "false", NULL, OU(insecure), 0, 0,

@@ -398,12 +398,14 @@ static int acknowledge(engine *e, tenant_rt *t, pptap_time_ms final, pptap_time_
         int64_t pos;
         o->transient = 0;
         if (o->type->flush(o, &pos) != 0) {
+            /* The receiver did not take the window (the caller logs why):
+             * it is collected again later. */
             snprintf(e->window_error, sizeof(e->window_error), "output %s: %s", o->conf->name,
                      o->error);
-            e->output_transient = o->transient;
+            e->output_transient = 1;
             collect_metrics_add(&t->m->output_errors, 1);
             collect_metrics_add(&o->m->failures, 1);
-            return PPTAP_EIO;
+            return PPTAP_EUNAVAIL;
         }
         if (o->type->exactly_once) {
             char key[CONF_NAME_MAX + 16];
@@ -529,9 +531,9 @@ static int write_record(engine *e, tenant_rt *t, const rendition *rd, collect_re
 }
 
 static int write_event(engine *e, tenant_rt *t, pptap_event_type type, json_t *event,
-                       const char *event_id, int update)
+                       const char *event_id, int64_t version)
 {
-    pptap_event_meta meta = {event_id, t->ct->name, e->collected_at, update};
+    pptap_event_meta meta = {event_id, t->ct->name, e->collected_at, version > 0};
     rendition rd = {type, event, &meta, NULL};
     collect_record r = {NULL,
                         0,
@@ -539,7 +541,8 @@ static int write_event(engine *e, tenant_rt *t, pptap_event_type type, json_t *e
                         type,
                         t->ct->name,
                         event_time(type, event),
-                        event_classification(type, event)};
+                        event_classification(type, event),
+                        version};
     return write_record(e, t, &rd, &r);
 }
 
@@ -566,7 +569,7 @@ static int on_event(pptap_event_type type, json_t *event, void *payload)
         break;
     }
     int update = pr.outcome == PPTAP_STORE_UPDATED;
-    if (write_event(e, t, type, event, pr.identity.event_id, update) != 0) {
+    if (write_event(e, t, type, event, pr.identity.event_id, update ? pr.updates : 0) != 0) {
         e->window_failed = 1;
         return 1;
     }
@@ -693,7 +696,7 @@ static int do_gap(engine *e, tenant_rt *t, const plan *p)
     snprintf(id, sizeof(id), "gap:%s:%lld:%lld", t->ct->name, (long long)p->from, (long long)p->to);
     pptap_gap_record g = {id, t->ct->name, e->collected_at, from, to, reason};
     rendition rd = {PPTAP_EVENT_COUNT_, NULL, NULL, &g};
-    collect_record r = {NULL, 0, id, PPTAP_EVENT_COUNT_, t->ct->name, p->from, NULL};
+    collect_record r = {NULL, 0, id, PPTAP_EVENT_COUNT_, t->ct->name, p->from, NULL, 0};
     int rc = pptap_store_gap_add(e->st, t->ct->name, p->from, p->to, reason);
     if (rc == 0 && write_record(e, t, &rd, &r) != 0) {
         rc = PPTAP_EIO;
@@ -704,10 +707,10 @@ static int do_gap(engine *e, tenant_rt *t, const plan *p)
     if (rc == 0) {
         rc = pptap_store_commit(e->st);
     }
-    if (rc != 0 && e->output_transient) {
+    if (rc == PPTAP_EUNAVAIL || (rc != 0 && e->output_transient)) {
         rollback_all(e, t);
-        failed(e, t, PPTAP_EIO, "gap record");
-        return 0; /* handled: tried again later */
+        failed(e, t, PPTAP_EUNAVAIL, "gap record");
+        return 0; /* handled: the gap record is written again later */
     }
     if (rc != 0) {
         logm(LOG_ERROR, t, "gap record: %s",
@@ -761,6 +764,13 @@ static int do_window(engine *e, tenant_rt *t, const plan *p)
         pptap_time_ms nf = p->kind == PLAN_FINAL ? p->to : t->final;
         pptap_time_ms ne = p->to > t->early ? p->to : t->early;
         rc = acknowledge(e, t, nf, ne);
+        if (rc == PPTAP_EUNAVAIL) {
+            rollback_all(e, t);
+            char what[128];
+            snprintf(what, sizeof(what), "%s pass %s/%s", pass, from, to);
+            failed(e, t, rc, what);
+            return 0; /* handled: the window is tried again later */
+        }
         if (rc == 0 && pptap_store_commit(e->st) != 0) {
             rc = PPTAP_EIO;
         }

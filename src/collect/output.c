@@ -9,6 +9,7 @@ static const collect_output_type *const types[] = {
     &collect_out_file,
     &collect_out_stdout,
     &collect_out_syslog,
+    &collect_out_http,
 };
 
 const collect_output_type *collect_output_find(const char *name)

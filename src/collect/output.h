@@ -37,6 +37,7 @@ typedef struct {
      * phish, impostor, toad, spam, in that order; case varies), or NULL
      * (none, or a gap record). Valid during write() only. */
     const char *classification;
+    int64_t version; /* 0: first delivery; n: the nth changed re-emission (update) */
 } collect_record;
 
 typedef struct {
@@ -84,5 +85,6 @@ const collect_output_type *collect_output_find(const char *name);
 extern const collect_output_type collect_out_file;
 extern const collect_output_type collect_out_stdout;
 extern const collect_output_type collect_out_syslog;
+extern const collect_output_type collect_out_http;
 
 #endif
