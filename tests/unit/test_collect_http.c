@@ -22,7 +22,7 @@
 static collect_record rec(const char *line, const char *id, pptap_event_type type, pptap_time_ms t,
                           int64_t version)
 {
-    collect_record r = {line, strlen(line), id, type, "acme", t, version};
+    collect_record r = {line, strlen(line), id, type, "acme", t, NULL, version};
     return r;
 }
 
