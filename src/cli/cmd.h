@@ -152,5 +152,7 @@ int cmd_ping(int argc, char **argv);
 void cmd_ping_usage(FILE *out);
 int cmd_collect(int argc, char **argv);
 void cmd_collect_usage(FILE *out);
+int cmd_normalize(int argc, char **argv);
+void cmd_normalize_usage(FILE *out);
 
 #endif

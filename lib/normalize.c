@@ -1,0 +1,620 @@
+/*
+ * The normalizer (pptap/normalize.h): a byte-level scanner that cuts the
+ * input into top-level objects, sends responses through the SIEM splitter
+ * as they stream and event records through jansson, and formats every
+ * event with pptap_format_event(), the code the collector uses.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <pptap/normalize.h>
+
+#include "internal.h"
+
+#define DEFAULT_MAX_RECORD ((size_t)8 << 20)
+#define FIRST_KEY_CAP 32
+
+enum { S_TOP, S_RECORD, S_SKIP_LINE };
+
+enum {
+    K_UNDECIDED, /* before the first key */
+    K_EVENT,     /* buffered, then parsed whole */
+    K_RESPONSE,  /* streamed through a splitter */
+    K_SKIP,      /* refused already; scanned to its end */
+};
+
+static const char *const response_keys[] = {"queryEndTime", "clicksBlocked", "clicksPermitted",
+                                            "messagesBlocked", "messagesDelivered"};
+
+struct pptap_normalizer {
+    pptap_normalize_opts o;
+    int err;
+    int state;
+    uint64_t line; /* 1-based line of the byte being read */
+    int col0;      /* that byte starts a line */
+    int started;   /* some input was read (a byte order mark is skipped) */
+    pptap_normalize_stats st;
+
+    /* the record being read */
+    uint64_t rec_line;
+    int kind;
+    unsigned depth;
+    int in_str, esc;
+    int key_phase; /* 0: before the first key, 1: inside it, 2: after */
+    char first_key[FIRST_KEY_CAP];
+    size_t first_key_len;
+    pptap_buf rec;    /* bytes of an event record from earlier chunks */
+    size_t rec_bytes; /* its length so far (also when not kept) */
+
+    pptap_splitter *sp;
+    int sp_failed;
+    size_t sp_index[PPTAP_EVENT_COUNT_];
+
+    pptap_buf out; /* the line being formatted */
+};
+
+int pptap_normalize_type_parse(pptap_event_type *out, const char *name)
+{
+    static const char *const cli[PPTAP_EVENT_COUNT_] = {"clicks-blocked", "clicks-permitted",
+                                                        "messages-blocked", "messages-delivered"};
+    if (name == NULL) {
+        return PPTAP_EINVAL;
+    }
+    if (pptap_event_type_parse(out, name) == 0) {
+        return 0;
+    }
+    for (int i = 0; i < PPTAP_EVENT_COUNT_; i++) {
+        if (strcmp(name, cli[i]) == 0) {
+            *out = (pptap_event_type)i;
+            return 0;
+        }
+    }
+    return PPTAP_EINVAL;
+}
+
+int pptap_normalizer_new(pptap_normalizer **out, const pptap_normalize_opts *opts)
+{
+    pptap_eventfmt f;
+    if (out == NULL || opts == NULL || opts->on_line == NULL ||
+        pptap_eventfmt_name(opts->format) == NULL ||
+        pptap_eventfmt_parse(&f, pptap_eventfmt_name(opts->format)) != 0 ||
+        (opts->type_given && (unsigned)opts->type >= PPTAP_EVENT_COUNT_)) {
+        return PPTAP_EINVAL;
+    }
+    pptap_normalizer *n = pptap__calloc(1, sizeof *n);
+    if (n == NULL) {
+        return PPTAP_ENOMEM;
+    }
+    n->o = *opts;
+    if (n->o.max_record == 0) {
+        n->o.max_record = DEFAULT_MAX_RECORD;
+    }
+    n->line = 1;
+    n->col0 = 1;
+    *out = n;
+    return 0;
+}
+
+void pptap_normalizer_free(pptap_normalizer *n)
+{
+    if (n == NULL) {
+        return;
+    }
+    pptap_splitter_free(n->sp);
+    pptap_buf_dispose(&n->rec);
+    pptap_buf_dispose(&n->out);
+    pptap__free(n);
+}
+
+void pptap_normalizer_stats(const pptap_normalizer *n, pptap_normalize_stats *out)
+{
+    *out = n->st;
+}
+
+static void refuse(pptap_normalizer *n, uint64_t line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void refuse(pptap_normalizer *n, uint64_t line, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    n->st.refused++;
+    if (n->o.on_error != NULL) {
+        n->o.on_error(line, msg, n->o.payload);
+    }
+}
+
+/* Formats one event and hands the line over. Returns 0, or a sticky error. */
+static int emit_event(pptap_normalizer *n, uint64_t line, const char *where, pptap_event_type type,
+                      json_t *ev, const pptap_event_meta *meta)
+{
+    n->out.len = 0;
+    int rc = pptap_format_event(&n->out, n->o.format, type, ev, meta);
+    if (rc == PPTAP_ENOMEM) {
+        return n->err = PPTAP_ENOMEM;
+    }
+    if (rc != 0) {
+        refuse(n, line, "%s%sthe event has no identity (no usable \"id\" and no \"GUID\")",
+               where ? where : "", where ? ": " : "");
+        return 0;
+    }
+    if (n->o.on_line(n->out.ptr, n->out.len, n->o.payload) != 0) {
+        return n->err = PPTAP_ECANCELED;
+    }
+    n->st.events++;
+    return 0;
+}
+
+/* ---- responses -------------------------------------------------------- */
+
+static int on_split_event(pptap_event_type type, json_t *ev, void *payload)
+{
+    pptap_normalizer *n = payload;
+    char where[48];
+    snprintf(where, sizeof where, "%s[%zu]", pptap_event_type_name(type), n->sp_index[type]++);
+    return emit_event(n, n->line, where, type, ev, NULL) != 0;
+}
+
+static int response_start(pptap_normalizer *n)
+{
+    memset(n->sp_index, 0, sizeof n->sp_index);
+    n->sp_failed = 0;
+    if (pptap_splitter_new(&n->sp, n->o.max_record, on_split_event, n) != 0) {
+        return n->err = PPTAP_ENOMEM;
+    }
+    return 0;
+}
+
+static int splitter_fail(pptap_normalizer *n, int rc)
+{
+    if (n->err != 0) {
+        return n->err; /* our callback stopped it */
+    }
+    if (rc == PPTAP_ENOMEM) {
+        return n->err = PPTAP_ENOMEM;
+    }
+    n->sp_failed = 1;
+    refuse(n, n->line, "SIEM response from line %llu: %s", (unsigned long long)n->rec_line,
+           pptap_splitter_error(n->sp));
+    return 0;
+}
+
+static int response_feed(pptap_normalizer *n, const char *p, size_t len)
+{
+    if (n->sp_failed || len == 0) {
+        return 0;
+    }
+    int rc = pptap_splitter_feed(n->sp, p, len);
+    return rc == 0 ? 0 : splitter_fail(n, rc);
+}
+
+static int response_end(pptap_normalizer *n)
+{
+    int rc = 0;
+    if (!n->sp_failed) {
+        int r = pptap_splitter_finish(n->sp);
+        if (r != 0) {
+            rc = splitter_fail(n, r);
+        }
+    }
+    pptap_splitter_free(n->sp);
+    n->sp = NULL;
+    return rc;
+}
+
+/* ---- event records ---------------------------------------------------- */
+
+static const char *str_member(json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+/* A raw-format line's gap record, rendered again in the output format. */
+static int emit_gap(pptap_normalizer *n, json_t *env)
+{
+    pptap_gap_record g = {str_member(env, "event_id"),     str_member(env, "tenant"),
+                          str_member(env, "collected_at"), str_member(env, "from"),
+                          str_member(env, "to"),           str_member(env, "reason")};
+    n->out.len = 0;
+    int rc = pptap_format_gap(&n->out, n->o.format, &g);
+    if (rc == PPTAP_ENOMEM) {
+        return n->err = PPTAP_ENOMEM;
+    }
+    if (rc != 0) {
+        refuse(n, n->rec_line, "a gap record needs \"event_id\", \"from\" and \"to\" strings");
+        return 0;
+    }
+    if (n->o.on_line(n->out.ptr, n->out.len, n->o.payload) != 0) {
+        return n->err = PPTAP_ECANCELED;
+    }
+    n->st.events++;
+    return 0;
+}
+
+/* A response that fitted in one record: its event arrays, in order. */
+static int emit_arrays(pptap_normalizer *n, json_t *doc)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(doc, k, v)
+    {
+        pptap_event_type t;
+        if (pptap_event_type_parse(&t, k) != 0 || json_is_null(v)) {
+            continue;
+        }
+        if (!json_is_array(v)) {
+            refuse(n, n->rec_line, "SIEM response: \"%s\" is not an array", k);
+            continue;
+        }
+        size_t i;
+        json_t *ev;
+        json_array_foreach(v, i, ev)
+        {
+            char where[48];
+            snprintf(where, sizeof where, "%s[%zu]", k, i);
+            if (!json_is_object(ev)) {
+                refuse(n, n->rec_line, "%s: an event is not a JSON object", where);
+            } else if (emit_event(n, n->rec_line, where, t, ev, NULL) != 0) {
+                return n->err;
+            }
+        }
+    }
+    return 0;
+}
+
+static int is_response(json_t *doc)
+{
+    for (size_t i = 0; i < sizeof response_keys / sizeof response_keys[0]; i++) {
+        if (json_object_get(doc, response_keys[i]) != NULL) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int event_record(pptap_normalizer *n, const char *p, size_t len)
+{
+    json_error_t je;
+    json_t *doc = json_loadb(p, len, 0, &je);
+    if (doc == NULL) {
+        uint64_t line = n->rec_line + (je.line > 1 ? (uint64_t)je.line - 1 : 0);
+        refuse(n, line, "not valid JSON: %s", je.text);
+        return 0;
+    }
+    int rc = 0;
+    json_t *env = json_object_get(doc, "pptap");
+    const char *env_type = json_is_object(env) ? str_member(env, "event_type") : NULL;
+    json_t *et = json_object_get(doc, "eventType");
+    pptap_event_type type;
+    if (et != NULL) {
+        if (!json_is_string(et) || pptap_normalize_type_parse(&type, json_string_value(et)) != 0) {
+            refuse(n, n->rec_line,
+                   "unknown \"eventType\" (not clicksBlocked, clicksPermitted, "
+                   "messagesBlocked or messagesDelivered)");
+            goto out;
+        }
+    } else if (env_type != NULL && strcmp(env_type, "gap") == 0) {
+        rc = emit_gap(n, env);
+        goto out;
+    } else if (env_type != NULL) {
+        if (pptap_normalize_type_parse(&type, env_type) != 0) {
+            refuse(n, n->rec_line, "unknown \"pptap\".\"event_type\"");
+            goto out;
+        }
+    } else if (is_response(doc)) {
+        rc = emit_arrays(n, doc);
+        goto out;
+    } else if (n->o.type_given) {
+        type = n->o.type;
+    } else {
+        refuse(n, n->rec_line,
+               "cannot tell the event type: no \"eventType\" key, no \"pptap\" envelope, and no "
+               "type given for bare events");
+        goto out;
+    }
+    pptap_event_meta meta = {NULL, NULL, NULL, 0};
+    const pptap_event_meta *mp = NULL;
+    if (env_type != NULL) {
+        meta.event_id = str_member(env, "event_id");
+        meta.tenant = str_member(env, "tenant");
+        meta.collected_at = str_member(env, "collected_at");
+        meta.update = json_is_true(json_object_get(env, "update"));
+        mp = &meta;
+    }
+    /* the keys pptap added are not part of the TAP event; the strings the
+     * meta points to stay alive while `env` is held */
+    json_incref(env);
+    json_object_del(doc, "eventType");
+    if (env_type != NULL) {
+        json_object_del(doc, "pptap");
+    }
+    rc = emit_event(n, n->rec_line, NULL, type, doc, mp);
+    json_decref(env);
+out:
+    json_decref(doc);
+    return rc;
+}
+
+/* ---- the scanner ------------------------------------------------------ */
+
+static void record_start(pptap_normalizer *n)
+{
+    n->st.records++;
+    n->rec_line = n->line;
+    n->kind = K_UNDECIDED;
+    n->depth = 1;
+    n->in_str = 0;
+    n->esc = 0;
+    n->key_phase = 0;
+    n->first_key_len = 0;
+    n->rec.len = 0;
+    n->rec_bytes = 0;
+}
+
+/* Decides what the record is once its first key is known (or it has none). */
+static int decide(pptap_normalizer *n, int has_key)
+{
+    n->kind = K_EVENT;
+    for (size_t i = 0; has_key && i < sizeof response_keys / sizeof response_keys[0]; i++) {
+        if (strlen(response_keys[i]) == n->first_key_len &&
+            memcmp(response_keys[i], n->first_key, n->first_key_len) == 0) {
+            n->kind = K_RESPONSE;
+        }
+    }
+    if (n->kind != K_RESPONSE) {
+        return 0;
+    }
+    if (response_start(n) != 0) {
+        return n->err;
+    }
+    /* what was kept of the record so far goes to the splitter first */
+    int rc = response_feed(n, n->rec.ptr, n->rec.len);
+    n->rec.len = 0;
+    return rc;
+}
+
+/* Keeps s[0..len) of the current record for later (event records and the
+ * head of an undecided one), or refuses the record when it grows too big. */
+static int keep(pptap_normalizer *n, const char *s, size_t len)
+{
+    if (n->kind == K_RESPONSE) {
+        return response_feed(n, s, len);
+    }
+    if (n->kind == K_SKIP) {
+        return 0;
+    }
+    n->rec_bytes += len;
+    if (n->rec_bytes > n->o.max_record) {
+        refuse(n, n->rec_line, "record over %zu bytes", n->o.max_record);
+        n->kind = K_SKIP;
+        n->rec.len = 0;
+        return 0;
+    }
+    if (pptap_buf_put(&n->rec, s, len) != 0) {
+        return n->err = PPTAP_ENOMEM;
+    }
+    return 0;
+}
+
+/* The record ended at its closing brace; s[0..len) is its last piece. */
+static int record_end(pptap_normalizer *n, const char *s, size_t len)
+{
+    int rc = 0;
+    switch (n->kind) {
+    case K_RESPONSE:
+        rc = response_feed(n, s, len);
+        if (rc == 0) {
+            rc = response_end(n);
+        }
+        break;
+    case K_SKIP:
+        break;
+    default:
+        if (n->rec_bytes == 0 && len > n->o.max_record) {
+            refuse(n, n->rec_line, "record over %zu bytes", n->o.max_record);
+        } else if (n->rec_bytes == 0) {
+            rc = event_record(n, s, len); /* all in this chunk: read in place */
+        } else {
+            rc = keep(n, s, len);
+            if (rc == 0 && n->kind != K_SKIP) {
+                rc = event_record(n, n->rec.ptr, n->rec.len);
+            }
+        }
+        break;
+    }
+    n->rec.len = 0;
+    n->state = S_TOP;
+    return rc;
+}
+
+/* The record cannot end: a line break inside a string, a '{' at the start
+ * of a line, or the end of the input. */
+static void record_cut(pptap_normalizer *n, const char *why)
+{
+    if (n->kind == K_RESPONSE) {
+        if (!n->sp_failed) {
+            refuse(n, n->rec_line, "SIEM response cut: %s", why);
+        }
+        pptap_splitter_free(n->sp);
+        n->sp = NULL;
+    } else if (n->kind != K_SKIP) {
+        refuse(n, n->rec_line, "record cut: %s", why);
+    }
+    n->rec.len = 0;
+    n->state = S_TOP;
+}
+
+static int is_string_stop(unsigned char c)
+{
+    return c == '"' || c == '\\' || c < 0x20;
+}
+
+int pptap_normalizer_feed(pptap_normalizer *n, const char *data, size_t len)
+{
+    if (n->err != 0) {
+        return n->err;
+    }
+    size_t i = 0;
+    size_t from = 0; /* start of the current record's bytes in this chunk */
+    if (!n->started && len > 0) {
+        n->started = 1;
+        if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
+            i = 3;
+        }
+    }
+    while (i < len && n->err == 0) {
+        if (n->state == S_SKIP_LINE) {
+            const char *nl = memchr(data + i, '\n', len - i);
+            i = nl != NULL ? (size_t)(nl - data) : len;
+            if (nl != NULL) {
+                n->state = S_TOP;
+            }
+            continue;
+        }
+        unsigned char c = (unsigned char)data[i];
+        if (n->state == S_TOP) {
+            if (c == '\n') {
+                n->line++;
+                n->col0 = 1;
+            } else if (c == ' ' || c == '\t' || c == '\r') {
+                n->col0 = 0;
+            } else if (c == '{') {
+                record_start(n);
+                n->state = S_RECORD;
+                from = i;
+                n->col0 = 0;
+            } else {
+                refuse(n, n->line, "not a JSON object");
+                n->state = S_SKIP_LINE;
+                continue;
+            }
+            i++;
+            continue;
+        }
+        /* inside a record */
+        if (n->in_str) {
+            if (n->esc) {
+                n->esc = 0;
+                if (c == '\n') {
+                    goto cut_in_string;
+                }
+                if (n->key_phase == 1 && n->first_key_len < FIRST_KEY_CAP) {
+                    n->first_key[n->first_key_len++] = (char)c;
+                }
+                i++;
+                continue;
+            }
+            size_t j = i;
+            while (j < len && !is_string_stop((unsigned char)data[j])) {
+                j++;
+            }
+            if (n->key_phase == 1) {
+                for (size_t k = i; k < j && n->first_key_len < FIRST_KEY_CAP; k++) {
+                    n->first_key[n->first_key_len++] = data[k];
+                }
+            }
+            i = j;
+            if (i == len) {
+                break;
+            }
+            c = (unsigned char)data[i];
+            if (c == '"') {
+                n->in_str = 0;
+                if (n->key_phase == 1) {
+                    n->key_phase = 2;
+                    if (decide(n, 1) != 0) {
+                        break;
+                    }
+                    if (n->kind == K_RESPONSE) {
+                        /* the head up to here goes to the splitter */
+                        if (response_feed(n, data + from, i + 1 - from) != 0) {
+                            break;
+                        }
+                        from = i + 1;
+                    }
+                }
+            } else if (c == '\\') {
+                n->esc = 1;
+                if (n->key_phase == 1 && n->first_key_len < FIRST_KEY_CAP) {
+                    n->first_key[n->first_key_len++] = '\\';
+                }
+            } else if (c == '\n') {
+                goto cut_in_string;
+            }
+            /* other control bytes: jansson or the splitter refuses them */
+            i++;
+            continue;
+        cut_in_string:
+            record_cut(n, "a line break inside a string");
+            continue; /* the newline is read again at the top level */
+        }
+        switch (c) {
+        case '"':
+            n->in_str = 1;
+            if (n->key_phase == 0 && n->depth == 1) {
+                n->key_phase = 1;
+            }
+            break;
+        case '{':
+        case '[':
+            if (c == '{' && n->col0) {
+                /* a new record at the start of a line: this one was cut
+                 * (a response got every line before this one already) */
+                char why[80];
+                snprintf(why, sizeof why, "line %llu starts another object before it ends",
+                         (unsigned long long)n->line);
+                record_cut(n, why);
+                continue;
+            }
+            n->depth++;
+            break;
+        case '}':
+        case ']':
+            if (n->key_phase == 0 && n->depth == 1 && decide(n, 0) != 0) {
+                break;
+            }
+            if (--n->depth == 0) {
+                record_end(n, data + from, i + 1 - from);
+                n->col0 = 0;
+                i++;
+                continue;
+            }
+            break;
+        case '\n':
+            if (n->kind == K_RESPONSE) {
+                /* the splitter gets whole lines, so its errors name a line */
+                if (response_feed(n, data + from, i + 1 - from) != 0) {
+                    break;
+                }
+                from = i + 1;
+            }
+            n->line++;
+            n->col0 = 1;
+            i++;
+            continue;
+        default:
+            break;
+        }
+        n->col0 = 0;
+        i++;
+    }
+    if (n->err == 0 && n->state == S_RECORD && from < len) {
+        keep(n, data + from, len - from);
+    }
+    return n->err;
+}
+
+int pptap_normalizer_finish(pptap_normalizer *n)
+{
+    if (n->err != 0) {
+        return n->err;
+    }
+    if (n->state == S_RECORD) {
+        record_cut(n, "the input ends inside it");
+    }
+    return n->err;
+}
