@@ -40,6 +40,8 @@ struct pptap_normalizer {
     uint64_t rec_line;
     int kind;
     unsigned depth;
+    uint64_t arrays;    /* bit d-1: the container at depth d is an array */
+    unsigned char last; /* the last byte outside strings that was not a space */
     int in_str, esc;
     int key_phase; /* 0: before the first key, 1: inside it, 2: after */
     char first_key[FIRST_KEY_CAP];
@@ -347,6 +349,8 @@ static void record_start(pptap_normalizer *n)
     n->rec_line = n->line;
     n->kind = K_UNDECIDED;
     n->depth = 1;
+    n->arrays = 0;
+    n->last = '{';
     n->in_str = 0;
     n->esc = 0;
     n->key_phase = 0;
@@ -448,6 +452,15 @@ static void record_cut(pptap_normalizer *n, const char *why)
     n->state = S_TOP;
 }
 
+/* Whether the scanner is where an array element may start, so that a '{'
+ * at the start of a line continues the record (a hand-formatted list)
+ * instead of starting the next one. */
+static int element_expected(const pptap_normalizer *n)
+{
+    unsigned d = n->depth - 1; /* bit of the innermost container */
+    return (n->last == '[' || n->last == ',') && d < 64 && (n->arrays >> d & 1) != 0;
+}
+
 static int is_string_stop(unsigned char c)
 {
     return c == '"' || c == '\\' || c < 0x20;
@@ -524,6 +537,7 @@ int pptap_normalizer_feed(pptap_normalizer *n, const char *data, size_t len)
             c = (unsigned char)data[i];
             if (c == '"') {
                 n->in_str = 0;
+                n->last = '"';
                 if (n->key_phase == 1) {
                     n->key_phase = 2;
                     if (decide(n, 1) != 0) {
@@ -561,7 +575,7 @@ int pptap_normalizer_feed(pptap_normalizer *n, const char *data, size_t len)
             break;
         case '{':
         case '[':
-            if (c == '{' && n->col0) {
+            if (c == '{' && n->col0 && !element_expected(n)) {
                 /* a new record at the start of a line: this one was cut
                  * (a response got every line before this one already) */
                 char why[80];
@@ -569,6 +583,10 @@ int pptap_normalizer_feed(pptap_normalizer *n, const char *data, size_t len)
                          (unsigned long long)n->line);
                 record_cut(n, why);
                 continue;
+            }
+            if (n->depth < 64) {
+                uint64_t bit = (uint64_t)1 << n->depth;
+                n->arrays = c == '[' ? n->arrays | bit : n->arrays & ~bit;
             }
             n->depth++;
             break;
@@ -598,6 +616,9 @@ int pptap_normalizer_feed(pptap_normalizer *n, const char *data, size_t len)
             continue;
         default:
             break;
+        }
+        if (c != ' ' && c != '\t' && c != '\r') {
+            n->last = c;
         }
         n->col0 = 0;
         i++;
