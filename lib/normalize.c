@@ -21,7 +21,7 @@ enum {
     K_UNDECIDED, /* before the first key */
     K_EVENT,     /* buffered, then parsed whole */
     K_RESPONSE,  /* streamed through a splitter */
-    K_SKIP,      /* refused already; scanned to its end */
+    K_SKIP,      /* over max_record: scanned to its end, then refused */
 };
 
 static const char *const response_keys[] = {"queryEndTime", "clicksBlocked", "clicksPermitted",
@@ -31,9 +31,9 @@ struct pptap_normalizer {
     pptap_normalize_opts o;
     int err;
     int state;
-    uint64_t line; /* 1-based line of the byte being read */
-    int col0;      /* that byte starts a line */
-    int started;   /* some input was read (a byte order mark is skipped) */
+    uint64_t line;   /* 1-based line of the byte being read */
+    int col0;        /* that byte starts a line */
+    uint64_t offset; /* bytes read before the current chunk */
     pptap_normalize_stats st;
 
     /* the record being read */
@@ -393,7 +393,7 @@ static int keep(pptap_normalizer *n, const char *s, size_t len)
     }
     n->rec_bytes += len;
     if (n->rec_bytes > n->o.max_record) {
-        refuse(n, n->rec_line, "record over %zu bytes", n->o.max_record);
+        /* refused where it ends (or is cut), as when it is read in one piece */
         n->kind = K_SKIP;
         n->rec.len = 0;
         return 0;
@@ -416,6 +416,7 @@ static int record_end(pptap_normalizer *n, const char *s, size_t len)
         }
         break;
     case K_SKIP:
+        refuse(n, n->rec_line, "record over %zu bytes", n->o.max_record);
         break;
     default:
         if (n->rec_bytes == 0 && len > n->o.max_record) {
@@ -424,7 +425,9 @@ static int record_end(pptap_normalizer *n, const char *s, size_t len)
             rc = event_record(n, s, len); /* all in this chunk: read in place */
         } else {
             rc = keep(n, s, len);
-            if (rc == 0 && n->kind != K_SKIP) {
+            if (rc == 0 && n->kind == K_SKIP) {
+                refuse(n, n->rec_line, "record over %zu bytes", n->o.max_record);
+            } else if (rc == 0) {
                 rc = event_record(n, n->rec.ptr, n->rec.len);
             }
         }
@@ -437,15 +440,20 @@ static int record_end(pptap_normalizer *n, const char *s, size_t len)
 
 /* The record cannot end: a line break inside a string, a '{' at the start
  * of a line, or the end of the input. */
-static void record_cut(pptap_normalizer *n, const char *why)
+static void record_cut(pptap_normalizer *n, const char *why, const char *pending, size_t plen)
 {
     if (n->kind == K_RESPONSE) {
+        /* the splitter reads what came before the cut first, so that the
+         * report does not depend on where the input was split */
+        if (response_feed(n, pending, plen) != 0) {
+            return;
+        }
         if (!n->sp_failed) {
             refuse(n, n->rec_line, "SIEM response cut: %s", why);
         }
         pptap_splitter_free(n->sp);
         n->sp = NULL;
-    } else if (n->kind != K_SKIP) {
+    } else {
         refuse(n, n->rec_line, "record cut: %s", why);
     }
     n->rec.len = 0;
@@ -473,11 +481,14 @@ int pptap_normalizer_feed(pptap_normalizer *n, const char *data, size_t len)
     }
     size_t i = 0;
     size_t from = 0; /* start of the current record's bytes in this chunk */
-    if (!n->started && len > 0) {
-        n->started = 1;
-        if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
-            i = 3;
-        }
+    /* a UTF-8 byte order mark at the very start is skipped */
+    while (n->offset + i < 3 && i < len && n->state == S_TOP &&
+           (unsigned char)data[i] == (unsigned char)"\xEF\xBB\xBF"[n->offset + i]) {
+        i++;
+    }
+    if (n->offset + i < 3 && i < len && n->offset + i > 0 && n->state == S_TOP) {
+        refuse(n, 1, "not a JSON object"); /* the start of a mark, then something else */
+        n->state = S_SKIP_LINE;
     }
     while (i < len && n->err == 0) {
         if (n->state == S_SKIP_LINE) {
@@ -563,7 +574,7 @@ int pptap_normalizer_feed(pptap_normalizer *n, const char *data, size_t len)
             i++;
             continue;
         cut_in_string:
-            record_cut(n, "a line break inside a string");
+            record_cut(n, "a line break inside a string", data + from, i - from);
             continue; /* the newline is read again at the top level */
         }
         switch (c) {
@@ -581,7 +592,7 @@ int pptap_normalizer_feed(pptap_normalizer *n, const char *data, size_t len)
                 char why[80];
                 snprintf(why, sizeof why, "line %llu starts another object before it ends",
                          (unsigned long long)n->line);
-                record_cut(n, why);
+                record_cut(n, why, data + from, i - from);
                 continue;
             }
             if (n->depth < 64) {
@@ -626,6 +637,7 @@ int pptap_normalizer_feed(pptap_normalizer *n, const char *data, size_t len)
     if (n->err == 0 && n->state == S_RECORD && from < len) {
         keep(n, data + from, len - from);
     }
+    n->offset += len;
     return n->err;
 }
 
@@ -635,7 +647,7 @@ int pptap_normalizer_finish(pptap_normalizer *n)
         return n->err;
     }
     if (n->state == S_RECORD) {
-        record_cut(n, "the input ends inside it");
+        record_cut(n, "the input ends inside it", NULL, 0);
     }
     return n->err;
 }
