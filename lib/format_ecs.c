@@ -14,6 +14,7 @@
  */
 #include <arpa/inet.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,9 +36,15 @@ typedef struct {
     unsigned n[NEST_MAX + 1]; /* members written at each depth */
 } jw;
 
-static void put(jw *w, const void *s, size_t n)
+/* Appends n bytes. The buffer's terminating NUL is written by the slow
+ * path and at the end of a document (pptap__format_ecs), not per append. */
+static inline void put(jw *w, const void *s, size_t n)
 {
-    if (w->err == 0 && pptap_buf_put(w->b, s, n) != 0) {
+    pptap_buf *b = w->b;
+    if (b->len + n < b->cap) {
+        memcpy(b->ptr + b->len, s, n);
+        b->len += n;
+    } else if (w->err == 0 && pptap_buf_put(b, s, n) != 0) {
         w->err = PPTAP_ENOMEM;
     }
 }
@@ -81,6 +88,18 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 static int plain_byte(unsigned char c)
 {
     return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+/* Whether the 8 bytes at s are all plain (ASCII, not a control character,
+ * '"' or '\\'), tested at once. */
+static inline int plain_word(const unsigned char *s)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t x;
+    memcpy(&x, s, 8);
+    uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\');
+    uint64_t special = ((x - ones * 0x20) | (q - ones) | (bs - ones)) & ~x;
+    return ((special | x) & high) == 0;
 }
 
 /* The JSON escape of an ASCII byte that needs one, into e (at most 6). */
@@ -127,6 +146,9 @@ static void put_text(jw *w, const char *str, size_t n, int level)
     size_t i = 0;
     while (i < n) {
         size_t j = i;
+        while (j + 8 <= n && plain_word(s + j)) {
+            j += 8;
+        }
         while (j < n && plain_byte(s[j])) {
             j++;
         }
@@ -1283,6 +1305,9 @@ int pptap__format_ecs(pptap_buf *out, pptap_event_type type, json_t *event,
         ecs_message(&c, event);
     }
     PUTS(&c.w, "}\n");
+    if (c.w.err == 0) {
+        out->ptr[out->len] = '\0';
+    }
     pptap_buf_dispose(&c.tmp);
     return c.w.err;
 }
@@ -1354,6 +1379,9 @@ int pptap__gap_ecs(pptap_buf *out, const pptap_gap_record *g)
         END_OBJ(&w);
     }
     PUTS(&w, "}\n");
+    if (w.err == 0) {
+        out->ptr[out->len] = '\0';
+    }
     pptap_buf_dispose(&msg);
     return w.err;
 }
