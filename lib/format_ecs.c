@@ -501,6 +501,12 @@ typedef struct {
 
 static const char *const datasets[PPTAP_EVENT_COUNT_] = {"clicks_blocked", "clicks_permitted",
                                                          "message_blocked", "message_delivered"};
+static const char *const dataset_names[PPTAP_EVENT_COUNT_] = {
+    "proofpoint_tap.clicks_blocked", "proofpoint_tap.clicks_permitted",
+    "proofpoint_tap.message_blocked", "proofpoint_tap.message_delivered"};
+static const char *const stream_tags[PPTAP_EVENT_COUNT_] = {
+    "proofpoint_tap-clicks_blocked", "proofpoint_tap-clicks_permitted",
+    "proofpoint_tap-message_blocked", "proofpoint_tap-message_delivered"};
 
 static json_t *get(json_t *o, const char *k)
 {
@@ -757,10 +763,8 @@ static void m_head(ecs *c, int have_ts, pptap_time_ms ts)
         END_OBJ(w);
     }
     if (OBJ(w, "data_stream")) {
-        char ds[64];
-        snprintf(ds, sizeof ds, "proofpoint_tap.%s", c->ds);
         m_str(w, "type", "logs");
-        m_str(w, "dataset", ds);
+        m_str(w, "dataset", dataset_names[c->type]);
         m_str(w, "namespace", "default");
         END_OBJ(w);
     }
@@ -771,8 +775,6 @@ static void m_head(ecs *c, int have_ts, pptap_time_ms ts)
 static void m_event(ecs *c, json_t *ev)
 {
     jw *w = &c->w;
-    char ds[64];
-    snprintf(ds, sizeof ds, "proofpoint_tap.%s", c->ds);
     if (!OBJ(w, "event")) {
         return;
     }
@@ -793,7 +795,7 @@ static void m_event(ecs *c, json_t *ev)
         END_ARR(w);
     }
     m_val(w, "id", get(ev, "id"));
-    m_str(w, "dataset", ds);
+    m_str(w, "dataset", dataset_names[c->type]);
     m_str(w, "module", "proofpoint_tap");
     pptap_time_ms t;
     const char *ca = c->meta->collected_at;
@@ -812,11 +814,9 @@ static void m_tail(ecs *c)
 {
     jw *w = &c->w;
     if (ARR(w, "tags")) {
-        char tag[64];
-        snprintf(tag, sizeof tag, "proofpoint_tap-%s", c->ds);
         m_str(w, NULL, "preserve_original_event");
         m_str(w, NULL, "forwarded");
-        m_str(w, NULL, tag);
+        m_str(w, NULL, stream_tags[c->type]);
         END_ARR(w);
     }
     if (OBJ(w, "pptap")) {

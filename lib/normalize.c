@@ -36,6 +36,7 @@ struct pptap_normalizer {
     uint64_t line;   /* 1-based line of the byte being read */
     int col0;        /* that byte starts a line */
     uint64_t offset; /* bytes read before the current chunk */
+    unsigned bom;    /* bytes of a byte order mark read at the start */
     pptap_normalize_stats st;
 
     /* the record being read */
@@ -280,19 +281,9 @@ static int is_response(json_t *doc)
     return 0;
 }
 
-static int event_record(pptap_normalizer *n, const char *p, size_t len)
+/* What a parsed event record is, and its events written. Takes `doc`. */
+static int event_doc(pptap_normalizer *n, json_t *doc)
 {
-    json_t *doc;
-    char why[PPTAP__JSON_ERR_LEN];
-    size_t at;
-    int prc = pptap__json_parse(&doc, p, len, why, &at);
-    if (prc == PPTAP_ENOMEM) {
-        return n->err = PPTAP_ENOMEM;
-    }
-    if (prc != 0) {
-        refuse(n, n->rec_line + (at > 1 ? at - 1 : 0), "not valid JSON: %s", why);
-        return 0;
-    }
     int rc = 0;
     json_t *env = json_object_get(doc, "pptap");
     const char *env_type = json_is_object(env) ? str_member(env, "event_type") : NULL;
@@ -345,6 +336,22 @@ static int event_record(pptap_normalizer *n, const char *p, size_t len)
 out:
     json_decref(doc);
     return rc;
+}
+
+static int event_record(pptap_normalizer *n, const char *p, size_t len)
+{
+    json_t *doc;
+    char why[PPTAP__JSON_ERR_LEN];
+    size_t at;
+    int prc = pptap__json_parse(&doc, p, len, why, &at);
+    if (prc == PPTAP_ENOMEM) {
+        return n->err = PPTAP_ENOMEM;
+    }
+    if (prc != 0) {
+        refuse(n, n->rec_line + (at > 1 ? at - 1 : 0), "not valid JSON: %s", why);
+        return 0;
+    }
+    return event_doc(n, doc);
 }
 
 /* ---- the scanner ------------------------------------------------------ */
@@ -480,6 +487,65 @@ static int is_string_stop(unsigned char c)
     return c == '"' || c == '\\' || c < 0x20;
 }
 
+/* Whether none of the 8 bytes at s stops a string ('"', '\\', a control
+ * character), tested at once; non-ASCII bytes do not stop it. */
+static inline int string_word(const unsigned char *s)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t x;
+    memcpy(&x, s, 8);
+    uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\');
+    return (((x - ones * 0x20) | (q - ones) | (bs - ones)) & ~x & high) == 0;
+}
+
+/* Whether the object at s[0..n) starts with a SIEM response key. */
+static int response_head(const char *s, size_t n)
+{
+    size_t i = 1;
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r')) {
+        i++;
+    }
+    if (i >= n || s[i] != '"') {
+        return 0;
+    }
+    i++;
+    for (size_t k = 0; k < sizeof response_keys / sizeof response_keys[0]; k++) {
+        size_t kl = strlen(response_keys[k]);
+        if (n - i > kl && memcmp(s + i, response_keys[k], kl) == 0 && s[i + kl] == '"') {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The common case, one event record per line: when the object starting at
+ * s[0] and the rest of its line are one valid JSON object (and not a
+ * response, and not too large), reads it as a record without the byte
+ * scanner. Returns the bytes used (up to the line break), or 0 to let the
+ * scanner read it (which gives the same result for a valid line, and the
+ * scanner's reports for any other). */
+static size_t whole_line(pptap_normalizer *n, const char *s, size_t avail)
+{
+    const char *nl = memchr(s, '\n', avail);
+    if (nl == NULL || (size_t)(nl - s) > n->o.max_record || response_head(s, (size_t)(nl - s))) {
+        return 0;
+    }
+    json_t *doc;
+    char why[PPTAP__JSON_ERR_LEN];
+    size_t at;
+    int rc = pptap__json_parse(&doc, s, (size_t)(nl - s), why, &at);
+    if (rc == PPTAP_ENOMEM) {
+        n->err = PPTAP_ENOMEM;
+        return 0;
+    }
+    if (rc != 0) {
+        return 0;
+    }
+    record_start(n);
+    event_doc(n, doc);
+    return (size_t)(nl - s);
+}
+
 int pptap_normalizer_feed(pptap_normalizer *n, const char *data, size_t len)
 {
     if (n->err != 0) {
@@ -487,14 +553,17 @@ int pptap_normalizer_feed(pptap_normalizer *n, const char *data, size_t len)
     }
     size_t i = 0;
     size_t from = 0; /* start of the current record's bytes in this chunk */
-    /* a UTF-8 byte order mark at the very start is skipped */
-    while (n->offset + i < 3 && i < len && n->state == S_TOP &&
-           (unsigned char)data[i] == (unsigned char)"\xEF\xBB\xBF"[n->offset + i]) {
+    /* a UTF-8 byte order mark at the very start is skipped; its first bytes
+     * followed by something else are not JSON */
+    while (n->bom < 3 && n->offset + i == n->bom && i < len &&
+           (unsigned char)data[i] == (unsigned char)"\xEF\xBB\xBF"[n->bom]) {
+        n->bom++;
         i++;
     }
-    if (n->offset + i < 3 && i < len && n->offset + i > 0 && n->state == S_TOP) {
-        refuse(n, 1, "not a JSON object"); /* the start of a mark, then something else */
+    if (n->bom > 0 && n->bom < 3 && n->offset + i == n->bom && i < len) {
+        refuse(n, 1, "not a JSON object");
         n->state = S_SKIP_LINE;
+        n->bom = 3;
     }
     while (i < len && n->err == 0) {
         if (n->state == S_SKIP_LINE) {
@@ -513,6 +582,15 @@ int pptap_normalizer_feed(pptap_normalizer *n, const char *data, size_t len)
             } else if (c == ' ' || c == '\t' || c == '\r') {
                 n->col0 = 0;
             } else if (c == '{') {
+                size_t used = whole_line(n, data + i, len - i);
+                if (n->err != 0) {
+                    break;
+                }
+                if (used > 0) {
+                    i += used; /* the line break is read at the top level */
+                    n->col0 = 0;
+                    continue;
+                }
                 record_start(n);
                 n->state = S_RECORD;
                 from = i;
@@ -539,6 +617,9 @@ int pptap_normalizer_feed(pptap_normalizer *n, const char *data, size_t len)
                 continue;
             }
             size_t j = i;
+            while (j + 8 <= len && string_word((const unsigned char *)data + j)) {
+                j += 8;
+            }
             while (j < len && !is_string_stop((unsigned char)data[j])) {
                 j++;
             }
