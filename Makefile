@@ -32,6 +32,7 @@ demo: build
 
 bench: build
 	./bench/run $(BUILD)
+	./bench/normalize $(BUILD)
 	./bench/collect-memory $(BUILD)
 
 FUZZ_SECONDS ?= 60
