@@ -572,7 +572,7 @@ static int long_of(json_t *v, json_int_t *out)
     }
     if (json_is_real(v)) {
         double d = json_real_value(v);
-        if (isfinite(d) && d == floor(d) && fabs(d) < 9.2e18) {
+        if (d > -9.2e18 && d < 9.2e18 && d == (double)(json_int_t)d) {
             *out = (json_int_t)d;
             return 1;
         }
