@@ -194,7 +194,7 @@ static int check_chars(const unsigned char *s, size_t p, size_t q, unsigned mask
 /* Index of the first byte of s[p..n) in `stop`, or n. */
 static size_t scan_stop(const unsigned char *s, size_t p, size_t n, const char *stop)
 {
-    while (p < n && strchr(stop, s[p]) == NULL) {
+    while (p < n && (s[p] == '\0' || strchr(stop, s[p]) == NULL)) {
         p++;
     }
     return p;
@@ -304,7 +304,7 @@ static int ipv6_ok(const unsigned char *s, size_t b, size_t e)
 {
     char tmp[64];
     unsigned char addr[16];
-    if (e - b == 0 || e - b >= sizeof tmp) {
+    if (e - b == 0 || e - b >= sizeof tmp || memchr(s + b, '\0', e - b) != NULL) {
         return 0;
     }
     memcpy(tmp, s + b, e - b);
