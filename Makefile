@@ -32,13 +32,14 @@ demo: build
 
 bench: build
 	./bench/run $(BUILD)
+	./bench/normalize $(BUILD)
 	./bench/collect-memory $(BUILD)
 
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	CC=clang cmake -S . -B build-fuzz -DPPTAP_FUZZ=ON -DBUILD_TESTING=ON \
 	  -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined" >/dev/null
-	cmake --build build-fuzz -j $(JOBS) --target fuzz_decode fuzz_scan
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_decode fuzz_scan fuzz_json fuzz_normalize
 	./scripts/run-fuzzers build-fuzz $(FUZZ_SECONDS)
 
 install: build

@@ -4,13 +4,18 @@
  *   pptap-bench-gen urls N SEED [TARGETS]   N URL Defense links, one per line, on stdout;
  *                                           their decoded targets, one per line, in TARGETS
  *   pptap-bench-gen text BYTES SEED         at least BYTES of mail-like text on stdout
+ *   pptap-bench-gen events N SEED           N TAP SIEM events as NDJSON on stdout, each with
+ *                                           its "eventType" first (as `pptap siem` prints)
  *
  * The same arguments always give the same bytes (for the same libpptap encoder). The
  * links are a realistic mix: 10% v1 (composed here in the documented v1 shape), 30% v2
  * and 60% v3 (both from pptap_urldef_encode()), over random target URLs with paths,
  * query strings, fragments and some non-ASCII. The text is a stream of MIME messages
  * (headers, text/plain and text/html parts, a third of them quoted-printable, quoted
- * replies) with one rewritten link every few KB. A summary goes to stderr.
+ * replies) with one rewritten link every few KB. The events are the four SIEM types in the
+ * API's shapes: half clicks (about 0.9 KB), half messages (about 1.75 KB: one or two
+ * parts, one or two threats, 5% late-condemned with null fields), 1.3 KB on average, with
+ * the target URLs above. A summary goes to stderr.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -896,6 +901,454 @@ static int gen_text(unsigned long long target_bytes)
     return 0;
 }
 
+/* --- SIEM events ------------------------------------------------------------ */
+
+/* Appends s as a JSON string. */
+static void put_jstr(dbuf *b, const char *s)
+{
+    db_putc(b, '"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            db_putc(b, '\\');
+            db_putc(b, (char)c);
+        } else if (c < 0x20) {
+            char e[8];
+            snprintf(e, sizeof e, "\\u%04x", c);
+            db_puts(b, e);
+        } else {
+            db_putc(b, (char)c);
+        }
+    }
+    db_putc(b, '"');
+}
+
+/* ,"key": */
+static void put_jkey(dbuf *b, const char *k)
+{
+    if (b->len > 0 && b->p[b->len - 1] != '{') {
+        db_putc(b, ',');
+    }
+    db_putc(b, '"');
+    db_puts(b, k);
+    db_puts(b, "\":");
+}
+
+static void put_uuid(dbuf *b)
+{
+    put_hex(b, 8);
+    db_putc(b, '-');
+    put_hex(b, 4);
+    db_putc(b, '-');
+    put_hex(b, 4);
+    db_putc(b, '-');
+    put_hex(b, 4);
+    db_putc(b, '-');
+    put_hex(b, 12);
+}
+
+static void put_quoted(dbuf *b, void (*f)(dbuf *, unsigned), unsigned n)
+{
+    db_putc(b, '"');
+    f(b, n);
+    db_putc(b, '"');
+}
+
+static void put_juuid(dbuf *b)
+{
+    db_putc(b, '"');
+    put_uuid(b);
+    db_putc(b, '"');
+}
+
+/* A time in March 2026 as the API writes it, "2026-03-DDTHH:MM:SS.mmmZ". */
+static void put_jtime(dbuf *b, uint64_t t)
+{
+    char s[40];
+    unsigned ms = (unsigned)(t % 1000), sec = (unsigned)(t / 1000 % 60),
+             min = (unsigned)(t / 60000 % 60), h = (unsigned)(t / 3600000 % 24),
+             d = (unsigned)(t / 86400000 % 28) + 1;
+    snprintf(s, sizeof s, "\"2026-03-%02uT%02u:%02u:%02u.%03uZ\"", d, h, min, sec, ms);
+    db_puts(b, s);
+}
+
+static void put_jip(dbuf *b)
+{
+    char s[24];
+    snprintf(s, sizeof s, "\"%u.%u.%u.%u\"", range(1, 223), below(256), below(256), range(1, 254));
+    db_puts(b, s);
+}
+
+static void put_email(dbuf *b)
+{
+    const char *f = PICK(first_names);
+    for (const char *p = f; *p; p++) {
+        db_putc(b, (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p));
+    }
+    db_putc(b, '.');
+    db_puts(b, PICK(words));
+    db_putc(b, '@');
+    db_puts(b, PICK(domains));
+}
+
+static void put_jemail(dbuf *b)
+{
+    db_putc(b, '"');
+    put_email(b);
+    db_putc(b, '"');
+}
+
+static void put_jemails(dbuf *b, unsigned n)
+{
+    db_putc(b, '[');
+    for (unsigned i = 0; i < n; i++) {
+        if (i > 0) {
+            db_putc(b, ',');
+        }
+        put_jemail(b);
+    }
+    db_putc(b, ']');
+}
+
+static void put_threat_url(dbuf *b, const char *threat_id)
+{
+    db_puts(b, "\"https://threatinsight.proofpoint.com/");
+    put_uuid(b);
+    db_puts(b, "/threat/email/");
+    db_puts(b, threat_id);
+    db_putc(b, '"');
+}
+
+static const char *const classifications[] = {"malware", "phish", "spam", "MALWARE", "PHISH"};
+static const char *const user_agents[] = {
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/122.0.0.0 Safari/537.36 Edg/122.0.2365.66",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.3 Safari/605.1.15",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_3 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+    "Gecko) Mobile/15E148",
+    "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17328; Pro)",
+};
+
+static void gen_click(dbuf *b, int blocked, uint64_t t)
+{
+    char tid[65];
+    for (int i = 0; i < 64; i++) {
+        tid[i] = hexl[below(16)];
+    }
+    tid[64] = '\0';
+    db_puts(b, blocked ? "{\"eventType\":\"clicksBlocked\"" : "{\"eventType\":\"clicksPermitted\"");
+    put_jkey(b, "campaignId");
+    if (chance(30)) {
+        put_juuid(b);
+    } else {
+        db_puts(b, "null");
+    }
+    put_jkey(b, "classification");
+    put_jstr(b, PICK(classifications));
+    put_jkey(b, "clickIP");
+    put_jip(b);
+    put_jkey(b, "clickTime");
+    put_jtime(b, t);
+    put_jkey(b, "GUID");
+    put_quoted(b, put_token, 28);
+    put_jkey(b, "id");
+    put_juuid(b);
+    put_jkey(b, "messageID");
+    db_puts(b, "\"<");
+    put_num(b, 14);
+    db_putc(b, '.');
+    put_num(b, 5);
+    db_puts(b, ".mail@");
+    db_puts(b, PICK(domains));
+    db_puts(b, ">\"");
+    put_jkey(b, "recipient");
+    put_jemail(b);
+    put_jkey(b, "sender");
+    put_jemail(b);
+    put_jkey(b, "senderIP");
+    put_jip(b);
+    put_jkey(b, "threatID");
+    put_jstr(b, tid);
+    put_jkey(b, "threatTime");
+    put_jtime(b, chance(20) ? t + range(60000, 86400000) : t - range(1000, 3600000));
+    put_jkey(b, "threatURL");
+    put_threat_url(b, tid);
+    put_jkey(b, "threatStatus");
+    db_puts(b, chance(90) ? "\"active\"" : "\"cleared\"");
+    put_jkey(b, "url");
+    dbuf u = {0};
+    gen_target(&u);
+    db_putc(&u, '\0');
+    put_jstr(b, u.p);
+    free(u.p);
+    put_jkey(b, "userAgent");
+    put_jstr(b, PICK(user_agents));
+    db_puts(b, "}\n");
+}
+
+static void put_subject(dbuf *b)
+{
+    dbuf s = {0};
+    unsigned n = range(3, 9);
+    for (unsigned i = 0; i < n; i++) {
+        if (i > 0) {
+            db_putc(&s, ' ');
+        }
+        db_puts(&s, chance(8) ? PICK(utf8_words) : PICK(words));
+    }
+    if (chance(10)) {
+        db_puts(&s, " \"urgent\"");
+    }
+    db_putc(&s, '\0');
+    put_jstr(b, s.p);
+    free(s.p);
+}
+
+static void gen_message(dbuf *b, int blocked, uint64_t t)
+{
+    static const char *const parts[][3] = {
+        {"text/plain", "text.txt", "inline"},
+        {"text/html", "text.html", "inline"},
+        {"application/pdf", "invoice.pdf", "attached"},
+        {"image/png", "image001.png", "inline"},
+        {"application/vnd.openxmlformats-officedocument.wordprocessingml.document", "Report.docx",
+         "attached"},
+    };
+    static const char *const modules[] = {"av",    "zerohour", "spf",        "dkimv",  "spam",
+                                          "dmarc", "pdr",      "urldefense", "sandbox"};
+    int late = chance(5);
+    db_puts(b, blocked ? "{\"eventType\":\"messagesBlocked\""
+                       : "{\"eventType\":\"messagesDelivered\"");
+    put_jkey(b, "GUID");
+    put_quoted(b, put_token, 32);
+    put_jkey(b, "QID");
+    if (late) {
+        db_puts(b, "null");
+    } else {
+        put_quoted(b, put_token, 14);
+    }
+    put_jkey(b, "ccAddresses");
+    if (late) {
+        db_puts(b, "null");
+    } else {
+        put_jemails(b, chance(20) ? 1 : 0);
+    }
+    put_jkey(b, "cluster");
+    db_puts(b, "\"pharmtech_hosted\"");
+    put_jkey(b, "completelyRewritten");
+    db_puts(b, chance(70) ? "true" : chance(50) ? "false" : "\"na\"");
+    put_jkey(b, "fromAddress");
+    if (late) {
+        db_puts(b, "null");
+    } else {
+        put_jemails(b, 1);
+    }
+    put_jkey(b, "headerFrom");
+    if (late) {
+        db_puts(b, "null");
+    } else {
+        dbuf h = {0};
+        db_puts(&h, PICK(first_names));
+        db_putc(&h, ' ');
+        db_puts(&h, PICK(last_names));
+        db_puts(&h, " <");
+        put_email(&h);
+        db_puts(&h, ">");
+        db_putc(&h, '\0');
+        put_jstr(b, h.p);
+        free(h.p);
+    }
+    put_jkey(b, "headerReplyTo");
+    db_puts(b, "null");
+    put_jkey(b, "id");
+    put_juuid(b);
+    put_jkey(b, "impostorScore");
+    db_puts(b, chance(90) ? "0.0" : "42.5");
+    put_jkey(b, "malwareScore");
+    put_num(b, 1);
+    put_jkey(b, "messageID");
+    if (late) {
+        db_puts(b, "\"\"");
+    } else {
+        db_puts(b, "\"<");
+        put_token(b, 20);
+        db_putc(b, '@');
+        db_puts(b, PICK(domains));
+        db_puts(b, ">\"");
+    }
+    char sha[65];
+    put_jkey(b, "messageParts");
+    if (late) {
+        db_puts(b, "null");
+        sha[0] = '\0';
+    } else {
+        unsigned np = chance(80) ? 1 : 2;
+        db_putc(b, '[');
+        for (unsigned i = 0; i < np; i++) {
+            const char *const *pt = parts[i == 0 ? below(2) : below(NELEM(parts))];
+            for (int k = 0; k < 64; k++) {
+                sha[k] = hexl[below(16)];
+            }
+            sha[64] = '\0';
+            db_puts(b, i > 0 ? ",{" : "{");
+            put_jkey(b, "contentType");
+            put_jstr(b, pt[0]);
+            put_jkey(b, "disposition");
+            put_jstr(b, pt[2]);
+            put_jkey(b, "filename");
+            put_jstr(b, pt[1]);
+            put_jkey(b, "md5");
+            put_quoted(b, put_hex, 32);
+            put_jkey(b, "oContentType");
+            put_jstr(b, pt[0]);
+            put_jkey(b, "sandboxStatus");
+            db_puts(b, chance(70) ? "null" : "\"clean\"");
+            put_jkey(b, "sha256");
+            put_jstr(b, sha);
+            db_putc(b, '}');
+        }
+        db_putc(b, ']');
+    }
+    put_jkey(b, "messageSize");
+    put_num(b, range(4, 7));
+    put_jkey(b, "messageTime");
+    put_jtime(b, t);
+    put_jkey(b, "modulesRun");
+    if (late) {
+        db_puts(b, "null");
+    } else {
+        db_putc(b, '[');
+        unsigned nm = range(3, 5);
+        for (unsigned i = 0; i < nm; i++) {
+            if (i > 0) {
+                db_putc(b, ',');
+            }
+            put_jstr(b, modules[i]);
+        }
+        db_putc(b, ']');
+    }
+    put_jkey(b, "phishScore");
+    put_num(b, range(1, 2));
+    put_jkey(b, "policyRoutes");
+    db_puts(b, late ? "null" : "[\"default_inbound\"]");
+    put_jkey(b, "quarantineFolder");
+    db_puts(b, blocked ? "\"Attachment Defense\"" : "null");
+    put_jkey(b, "quarantineRule");
+    db_puts(b, blocked ? "\"module.sandbox.threat\"" : "null");
+    unsigned nr = chance(15) ? 2 : 1;
+    put_jkey(b, "recipient");
+    put_jemails(b, nr);
+    put_jkey(b, "replyToAddress");
+    db_puts(b, late ? "null" : "[]");
+    put_jkey(b, "sender");
+    if (late) {
+        db_puts(b, "\"\"");
+    } else {
+        put_jemail(b);
+    }
+    put_jkey(b, "senderIP");
+    put_jip(b);
+    put_jkey(b, "spamScore");
+    put_num(b, range(1, 2));
+    put_jkey(b, "subject");
+    if (late) {
+        db_puts(b, "null");
+    } else {
+        put_subject(b);
+    }
+    put_jkey(b, "threatsInfoMap");
+    db_putc(b, '[');
+    unsigned nt = chance(10) ? 2 : 1;
+    for (unsigned i = 0; i < nt; i++) {
+        char tid[65];
+        for (int k = 0; k < 64; k++) {
+            tid[k] = hexl[below(16)];
+        }
+        tid[64] = '\0';
+        int attachment = sha[0] != '\0' && chance(30);
+        db_puts(b, i > 0 ? ",{" : "{");
+        put_jkey(b, "campaignID");
+        if (chance(30)) {
+            put_juuid(b);
+        } else {
+            db_puts(b, "null");
+        }
+        put_jkey(b, "classification");
+        put_jstr(b, PICK(classifications));
+        put_jkey(b, "threat");
+        if (attachment) {
+            put_jstr(b, sha);
+        } else {
+            dbuf u = {0};
+            gen_target(&u);
+            db_putc(&u, '\0');
+            put_jstr(b, u.p);
+            free(u.p);
+        }
+        put_jkey(b, "threatID");
+        put_jstr(b, tid);
+        put_jkey(b, "threatStatus");
+        db_puts(b, "\"active\"");
+        put_jkey(b, "threatTime");
+        put_jtime(b, late ? t + range(3600000, 5 * 86400000u) : t + range(1000, 60000));
+        put_jkey(b, "threatType");
+        db_puts(b, attachment ? "\"attachment\"" : "\"url\"");
+        put_jkey(b, "threatUrl");
+        put_threat_url(b, tid);
+        db_putc(b, '}');
+    }
+    db_putc(b, ']');
+    put_jkey(b, "toAddresses");
+    if (late) {
+        db_puts(b, "null");
+    } else {
+        put_jemails(b, nr);
+    }
+    put_jkey(b, "xmailer");
+    db_puts(b, late || chance(50) ? "null" : "\"Microsoft Outlook 16.0\"");
+    db_puts(b, "}\n");
+}
+
+static int gen_events(unsigned long long count)
+{
+    dbuf b = {0};
+    unsigned long long n[4] = {0}, bytes = 0;
+    uint64_t t = 86400000ull * 2;
+    for (unsigned long long i = 0; i < count; i++) {
+        unsigned k = below(100);
+        t += below(400);
+        if (k < 15) {
+            gen_click(&b, 1, t);
+            n[0]++;
+        } else if (k < 50) {
+            gen_click(&b, 0, t);
+            n[1]++;
+        } else if (k < 65) {
+            gen_message(&b, 1, t);
+            n[2]++;
+        } else {
+            gen_message(&b, 0, t);
+            n[3]++;
+        }
+        if (b.len >= 1 << 20) {
+            bytes += b.len;
+            db_flush(&b, stdout);
+        }
+    }
+    bytes += b.len;
+    db_flush(&b, stdout);
+    free(b.p);
+    if (fflush(stdout) != 0) {
+        die("write error");
+    }
+    fprintf(stderr,
+            "events=%llu bytes=%llu avg=%.1f clicksBlocked=%llu clicksPermitted=%llu "
+            "messagesBlocked=%llu messagesDelivered=%llu\n",
+            count, bytes, count ? (double)bytes / (double)count : 0.0, n[0], n[1], n[2], n[3]);
+    return 0;
+}
+
 /* --- main ------------------------------------------------------------------ */
 
 static unsigned long long parse_num(const char *s)
@@ -926,8 +1379,13 @@ int main(int argc, char **argv)
         rng_state = parse_num(argv[3]) * 0x2545F4914F6CDD1Dull + 2;
         return gen_text(parse_num(argv[2]));
     }
+    if (argc == 4 && strcmp(argv[1], "events") == 0) {
+        rng_state = parse_num(argv[3]) * 0x2545F4914F6CDD1Dull + 3;
+        return gen_events(parse_num(argv[2]));
+    }
     fputs("usage: pptap-bench-gen urls N SEED [TARGETS]\n"
-          "       pptap-bench-gen text BYTES SEED\n",
+          "       pptap-bench-gen text BYTES SEED\n"
+          "       pptap-bench-gen events N SEED\n",
           stderr);
     return 64;
 }

@@ -13,7 +13,7 @@ static const struct {
     pptap__gap_fn gap;
 } formats[PPTAP_EVENTFMT_COUNT_] = {
     [PPTAP_EVENTFMT_RAW] = {"raw", pptap__format_raw, pptap__gap_raw},
-    [PPTAP_EVENTFMT_ECS] = {"ecs", NULL, NULL},
+    [PPTAP_EVENTFMT_ECS] = {"ecs", pptap__format_ecs, pptap__gap_ecs},
     [PPTAP_EVENTFMT_OCSF] = {"ocsf", pptap__format_ocsf, pptap__gap_ocsf},
     [PPTAP_EVENTFMT_CEF] = {"cef", pptap__format_cef, pptap__gap_cef},
 };
@@ -34,6 +34,27 @@ int pptap_eventfmt_parse(pptap_eventfmt *out, const char *name)
     return PPTAP_EINVAL;
 }
 
+/* The event's `id` when it is its event_id (docs/store.md: a non-empty
+ * string shorter than PPTAP_EVENT_ID_MAX without control characters), so
+ * that the common case skips the canonical form and its hash; NULL when the
+ * identity must be computed (or refused) by pptap_event_identify(). */
+static const char *api_event_id(json_t *event)
+{
+    json_t *id = json_object_get(event, "id");
+    size_t n = json_string_length(id);
+    if (!json_is_string(id) || n == 0 || n >= PPTAP_EVENT_ID_MAX) {
+        return NULL;
+    }
+    const char *s = json_string_value(id);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch < 0x20 || ch == 0x7F) {
+            return NULL;
+        }
+    }
+    return s;
+}
+
 int pptap_format_event(pptap_buf *out, pptap_eventfmt f, pptap_event_type type, json_t *event,
                        const pptap_event_meta *meta)
 {
@@ -46,6 +67,9 @@ int pptap_format_event(pptap_buf *out, pptap_eventfmt f, pptap_event_type type, 
         m = *meta;
     }
     pptap_event_identity id;
+    if (m.event_id == NULL) {
+        m.event_id = api_event_id(event);
+    }
     if (m.event_id == NULL) {
         int rc = pptap_event_identify(&id, type, event);
         if (rc != 0) {

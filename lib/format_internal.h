@@ -20,6 +20,12 @@ int pptap__format_raw(pptap_buf *out, pptap_event_type type, json_t *event,
 
 int pptap__gap_raw(pptap_buf *out, const pptap_gap_record *g);
 
+/* ECS, as Elastic's proofpoint_tap integration (format_ecs.c). */
+int pptap__format_ecs(pptap_buf *out, pptap_event_type type, json_t *event,
+                      const pptap_event_meta *meta);
+
+int pptap__gap_ecs(pptap_buf *out, const pptap_gap_record *g);
+
 /* Appends `v` serialised compactly, keys in insertion order. */
 int pptap__dump_json(pptap_buf *out, const json_t *v);
 

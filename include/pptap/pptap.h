@@ -7,6 +7,7 @@
 #include <pptap/client.h>
 #include <pptap/common.h>
 #include <pptap/format.h>
+#include <pptap/normalize.h>
 #include <pptap/settings.h>
 #include <pptap/store.h>
 #include <pptap/tap.h>

@@ -157,5 +157,7 @@ int cmd_collect(int argc, char **argv);
 void cmd_collect_usage(FILE *out);
 int cmd_mcp(int argc, char **argv);
 void cmd_mcp_usage(FILE *out);
+int cmd_normalize(int argc, char **argv);
+void cmd_normalize_usage(FILE *out);
 
 #endif

@@ -22,6 +22,8 @@ static const pptap_cli_cmd commands[] = {
      cmd_ping_usage},
     {"collect", "collect SIEM events into the store and the outputs, gap- and duplicate-free",
      cmd_collect, cmd_collect_usage},
+    {"normalize", "convert raw TAP SIEM JSON to ECS, OCSF, CEF or raw lines, without the API",
+     cmd_normalize, cmd_normalize_usage},
     {"search", "find events in the local store (recipient, URL, hash, threat, campaign...)",
      cmd_search, cmd_search_usage},
     {"stats", "summarise the local store: types, classifications, top threats, clickers", cmd_stats,

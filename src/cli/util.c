@@ -251,7 +251,11 @@ int cli_read_blocks(const char *path, cli_block_fn fn, void *payload)
             (void)madvise(map, size, MADV_SEQUENTIAL);
             const size_t piece = 16u << 20;
             for (size_t off = 0; off < size && rc == 0; off += piece) {
-                rc = fn((const char *)map + off, size - off < piece ? size - off : piece, payload);
+                size_t n = size - off < piece ? size - off : piece;
+                rc = fn((const char *)map + off, n, payload);
+                /* a read piece leaves the resident set, so that memory does
+                 * not grow with the file (read again, it faults back in) */
+                (void)madvise((char *)map + off, n, MADV_DONTNEED);
             }
             munmap(map, size);
             if (fd != 0) {

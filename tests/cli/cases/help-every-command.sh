@@ -1,5 +1,5 @@
 unset PPTAP_PRINCIPAL PPTAP_SECRET PPTAP_SECRET_FILE PPTAP_BASE_URL PPTAP_CONFIG
-for c in decode siem campaign forensics threat people ping action case mcp; do
+for c in decode siem campaign forensics threat people ping normalize action case mcp; do
     $PPTAP help $c > a || echo "help $c failed"
     $PPTAP $c --help > b || echo "$c --help failed"
     cmp -s a b || echo "$c: help differs"

@@ -4,7 +4,7 @@ man="$ROOT/docs/pptap.1"
 missing=0
 sed 's/\\-/-/g' "$man" | grep -o -- '--[a-z][a-z-]*' | sort -u > man-opts
 : > all-opts
-for cmd in decode siem campaign forensics threat people ping collect search stats action case mcp; do
+for cmd in decode siem campaign forensics threat people ping collect normalize search stats action case mcp; do
     $PPTAP $cmd --help | grep -o -- '--[a-z][a-z-]*' | sort -u > help-opts
     for o in $(cat help-opts); do
         grep -qx -- "$o" man-opts || { echo "$cmd: $o missing from pptap.1"; missing=1; }
