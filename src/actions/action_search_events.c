@@ -539,13 +539,25 @@ static int run(action_ctx *ctx)
             snprintf(why, sizeof why, "the local store is complete from %s only", c);
         }
         if (s->cost > ceiling) {
+            /* the advice must be one that works: Max API Requests cannot
+             * go past the configured ceiling */
+            char advice[160];
+            if (cap > 0 && s->cost > cap) {
+                snprintf(advice, sizeof advice,
+                         "Narrow the time frame or raise PPTAP_ACTION_MAX_REQUESTS (now %ld) "
+                         "to %lld.",
+                         cap, (long long)s->cost);
+            } else {
+                snprintf(advice, sizeof advice,
+                         "Narrow the time frame or set Max API Requests to %lld.",
+                         (long long)s->cost);
+            }
             rc = act_fail(ctx, 64,
                           "Searching %s needs %lld TAP API requests (one per hour not in the "
                           "store; pool %s, %s), more than Max API Requests (%ld%s), so nothing "
-                          "was requested; %s. Narrow the time frame or set Max API Requests to "
-                          "%lld.",
+                          "was requested; %s. %s",
                           range, (long long)s->cost, pptap_pool_name(s->pool), usage, ceiling,
-                          capped, why, (long long)s->cost);
+                          capped, why, advice);
             goto out;
         }
         if (limit > 0 && used >= 0 && used + s->cost > limit) {
