@@ -212,8 +212,10 @@ search)
         \"End Time\": \"$to\", \"Max Results To Return\": 1000}}"
     expect "API search exits 0 ($rc: $(cat "$work/err.txt"))" [ "$rc" -eq 0 ]
     expect "API search: source api" [ "$(r .json_result.source)" = api ]
-    expect "API search: cost announced in the message" \
-        grep -q '^Cost: up to 3 TAP API requests (1-hour slices, pool siem-other' <(r .output_message)
+    expect "API search: the SecOps message first, exactly" \
+        [ "$(r .output_message | head -n 1)" = "Successfully returned events from Proofpoint TAP." ]
+    expect "API search: cost announced in the message, after it" \
+        [ "$(r .output_message | sed -n 2p | cut -c1-64)" = "Cost: up to 3 TAP API requests (1-hour slices, pool siem-other; " ]
     requests_since "$t0" >"$work/reqs"
     expect "API search: planned 3, made 3, the simulator received 3" \
         [ "$(r '.json_result.api_requests | "\(.planned) \(.made)"')" = "3 3" -a \
