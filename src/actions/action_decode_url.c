@@ -214,9 +214,9 @@ static int run(action_ctx *ctx)
     if (n == 0) {
         act_set_json(ctx, json_array());
         act_set_value(ctx, 0);
-        act_message(ctx, "None of the provided URLs were decoded in ProofPoint TAP: there were no "
-                         "URLs to decode (\"Encoded URLs\" is empty and no URL entity is in "
-                         "scope).");
+        act_message(ctx, "None of the provided URLs were decoded in ProofPoint TAP.");
+        act_message(ctx, "There were no URLs to decode: \"Encoded URLs\" is empty and no URL "
+                         "entity is in scope.");
         goto out;
     }
     if (n > MAX_URLS) {

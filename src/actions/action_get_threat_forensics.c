@@ -3,6 +3,14 @@
  * (GET /v2/forensics?threatId=, with includeCampaignForensics=true when
  * asked: booleans are sent as true/false), each report's evidence capped.
  * An id the API does not know fails the action, naming every such id.
+ *
+ * Requests: one per id, never more. After an invalid id the action is bound
+ * to fail, so the reports of the ids after it are not kept; they are still
+ * asked, only to name every invalid id in one run (as SecOps does): fixing
+ * one spelling at a time would ask the valid ids again on every re-run. Any
+ * other failure (429, 5xx, credentials, an answer that does not parse)
+ * stops at once, since it would repeat for the remaining ids; its message
+ * also names the invalid ids found before it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -43,8 +51,24 @@ static int run(action_ctx *ctx)
         if (err != 0) {
             char what[400];
             snprintf(what, sizeof what, "forensics of threat \"%.300s\"", id);
-            rc = act_api_fail(ctx, err, what);
+            if (json_array_size(invalid) == 0) {
+                rc = act_api_fail(ctx, err, what);
+                goto out;
+            }
+            char reason[1536];
+            char *list = act_join(invalid, ", ");
+            act_api_reason(ctx, err, reason, sizeof reason);
+            rc = act_fail(ctx, act_exit_code(err),
+                          "%s: %s; the following threat IDs are invalid as well: %s. Please "
+                          "check the spelling.",
+                          what, reason, list ? list : "");
+            free(list);
             goto out;
+        }
+        if (json_array_size(invalid) > 0) {
+            /* the action fails: this id was asked only to know it is valid */
+            pptap_forensics_free(f);
+            continue;
         }
         json_t *reports = json_object_get(f->raw, "reports");
         size_t k;
@@ -144,7 +168,8 @@ const action_def action_get_threat_forensics = {
     .n_params = sizeof params / sizeof params[0],
     .needs = ACTION_NEEDS_CLIENT,
     .err_style = ACTION_ERR_QUOTED,
-    .cost = "1 request to GET /v2/forensics (pool forensics) per threat",
+    .cost = "1 request to GET /v2/forensics (pool forensics) per threat, also after an invalid "
+            "ID (to name every invalid ID); any other failure stops at once",
     .outputs =
         "{\"json_result\": [{\"scope\": \"THREAT|CAMPAIGN\", \"id\": \"...\", \"name\": \"...\", "
         "\"threatStatus\": \"...\", \"forensics\": [\"evidence: type, display, engine, "

@@ -184,7 +184,9 @@ void act_api_reason(action_ctx *ctx, int err, char *buf, size_t n);
 /* The client, or NULL after failing the action with a clear message (78). */
 pptap_client *act_client(action_ctx *ctx);
 
-/* The exit status of a PPTAP_E* code (sysexits, as the pptap command). */
+/* The exit status of a PPTAP_E* code: the same mapping as the pptap
+ * command's cli_exit_code() (sysexits; PPTAP_EPROTO, an API answer that
+ * does not parse, is 76; PPTAP_EDECODE, bad input data, 65). */
 int act_exit_code(int err);
 
 /* --- small helpers for actions ------------------------------------------- */

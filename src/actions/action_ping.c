@@ -13,9 +13,16 @@
 
 static int run(action_ctx *ctx)
 {
-    pptap_client *c = act_client(ctx);
+    const actions_env *env = act_env(ctx);
+    pptap_client *c = env->client;
     if (c == NULL) {
-        return -1;
+        /* Ping says so in its own words: no client is a failed connection
+         * check, with the configuration's exit status */
+        return act_fail_raw(ctx, 78,
+                            "Failed to connect to the ProofPoint TAP server! Error is no TAP API "
+                            "client: %s",
+                            env->client_error != NULL ? env->client_error
+                                                      : "no credentials or base URL configured");
     }
     pptap_threat_summary *ts = NULL;
     int err = pptap_threat_summary_get(c, &ts, PING_THREAT_ID);
@@ -56,7 +63,7 @@ const action_def action_ping = {
     .result_name = "is_success",
     .params = NULL,
     .n_params = 0,
-    .needs = ACTION_NEEDS_CLIENT,
+    .needs = 0, /* run() reports a missing client in Ping's own message */
     .err_style = ACTION_ERR_QUOTED,
     .cost = "1 request to GET /v2/threat/summary/{id} (pool none: not throttled)",
     .outputs = "{\"json_result\": {\"request\": \"the request made\", \"pool\": \"none\", "

@@ -471,6 +471,7 @@ static int run(action_ctx *ctx)
         return act_fail(ctx, 70, "out of memory");
     }
     int rc = -1;
+    char cost_line[1024] = ""; /* said after the SecOps message, which comes first */
     s->ctx = ctx;
     s->env = act_env(ctx);
     s->tenant = s->env->tenant != NULL ? s->env->tenant : "default";
@@ -539,13 +540,25 @@ static int run(action_ctx *ctx)
             snprintf(why, sizeof why, "the local store is complete from %s only", c);
         }
         if (s->cost > ceiling) {
+            /* the advice must be one that works: Max API Requests cannot
+             * go past the configured ceiling */
+            char advice[160];
+            if (cap > 0 && s->cost > cap) {
+                snprintf(advice, sizeof advice,
+                         "Narrow the time frame or raise PPTAP_ACTION_MAX_REQUESTS (now %ld) "
+                         "to %lld.",
+                         cap, (long long)s->cost);
+            } else {
+                snprintf(advice, sizeof advice,
+                         "Narrow the time frame or set Max API Requests to %lld.",
+                         (long long)s->cost);
+            }
             rc = act_fail(ctx, 64,
                           "Searching %s needs %lld TAP API requests (one per hour not in the "
                           "store; pool %s, %s), more than Max API Requests (%ld%s), so nothing "
-                          "was requested; %s. Narrow the time frame or set Max API Requests to "
-                          "%lld.",
+                          "was requested; %s. %s",
                           range, (long long)s->cost, pptap_pool_name(s->pool), usage, ceiling,
-                          capped, why, (long long)s->cost);
+                          capped, why, advice);
             goto out;
         }
         if (limit > 0 && used >= 0 && used + s->cost > limit) {
@@ -563,11 +576,10 @@ static int run(action_ctx *ctx)
         if (act_client(ctx) == NULL) {
             goto out;
         }
-        act_message(ctx,
-                    "Cost: up to %lld TAP API request%s (1-hour slices, pool %s; %s before this "
-                    "search), because %s.",
-                    (long long)s->cost, s->cost == 1 ? "" : "s", pptap_pool_name(s->pool), usage,
-                    why);
+        snprintf(cost_line, sizeof cost_line,
+                 "Cost: up to %lld TAP API request%s (1-hour slices, pool %s; %s before this "
+                 "search), because %s.",
+                 (long long)s->cost, s->cost == 1 ? "" : "s", pptap_pool_name(s->pool), usage, why);
     }
 
     /* Read the segments, newest first, until Max Results are in. */
@@ -616,6 +628,9 @@ static int run(action_ctx *ctx)
     } else {
         act_message(ctx, "No events were found in Proofpoint TAP for the provided criteria.");
     }
+    if (cost_line[0] != '\0') {
+        act_message(ctx, "%s", cost_line);
+    }
     for (int i = 0; i < s->n_seg; i++) {
         if (s->seg[i].kind == SEG_NONE) {
             char what[2 * PPTAP_TIME_STRLEN + 8];
@@ -661,11 +676,11 @@ const action_def action_search_events = {
         "{\"json_result\": {\"events\": \"raw TAP events, each with eventType\", \"source\":"
         " \"store | api | store+api\", \"time_frame\": {}, \"store_coverage\": {},"
         " \"store_parts\": [], \"api_parts\": [], \"unavailable_parts\": [], \"api_requests\":"
-        " {}}, \"result_value\": \"true when events were found\", \"messages\": [\"Cost: up to N"
-        " TAP API requests (1-hour slices, pool P; U of L used in the last 24 hours before this"
-        " search), because <why the store does not cover it>.\", \"Successfully returned events"
-        " from Proofpoint TAP.\", \"No events were found in Proofpoint TAP for the provided"
-        " criteria.\", \"Events from X to Y were not searched: the local store does not hold"
+        " {}}, \"result_value\": \"true when events were found\", \"messages\": [\"Successfully"
+        " returned events from Proofpoint TAP.\", \"No events were found in Proofpoint TAP for"
+        " the provided criteria.\", \"Cost: up to N TAP API requests (1-hour slices, pool P; U"
+        " of L used in the last 24 hours before this search), because <why the store does not"
+        " cover it>.\", \"Events from X to Y were not searched: the local store does not hold"
         " them and the TAP API serves only the last 7 days.\", \"Source: the local store"
         " (complete for X to Y); no API requests. | Source: the TAP API; N TAP API requests"
         " made.\", \"Searching X to Y needs N TAP API requests (...), more than Max API Requests"

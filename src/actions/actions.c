@@ -669,9 +669,10 @@ int act_exit_code(int err)
     case PPTAP_EINVAL:
         return 64;
     case PPTAP_EDECODE:
-    case PPTAP_EPROTO:
     case PPTAP_EBUFS:
         return 65;
+    case PPTAP_EPROTO:
+        return 76;
     case PPTAP_ENOTFOUND:
         return 66;
     case PPTAP_EUNAVAIL:
@@ -733,8 +734,8 @@ void act_api_reason(action_ctx *ctx, int err, char *buf, size_t n)
                  "ledger records this pool)");
     }
     snprintf(buf, n,
-             "The user has made too many requests over the past 24 hours and has been throttled: "
-             "the %s pool (%s per rolling 24 hours) is exhausted; %s. (%s)",
+             "The user has made too many requests over the past 24 hours and has been throttled. "
+             "The %s pool (%s per rolling 24 hours) is exhausted; %s. (%s)",
              pname, size, when, m);
 }
 
@@ -1479,9 +1480,12 @@ json_t *actions_run(const action_def *a, json_t *request, const actions_env *env
         }
     }
     if (ctx.failed) {
-        /* nothing was kept in the case: report no insight or entity as created */
+        /* nothing was kept in the case: report no insight or entity as
+         * created; and a failed result carries no partial tables (the rows
+         * read before the failure would pass for the whole answer) */
         json_array_clear(ctx.insights);
         json_array_clear(ctx.entities);
+        json_array_clear(ctx.tables);
     }
     result = build_result(&ctx);
 out:

@@ -83,9 +83,10 @@ int actions_request_from_tool(const action_def *a, json_t *arguments, json_t **r
  * reference; execution_state "failed" with the reason in output_message
  * when the action failed), or NULL only when out of memory. The exit
  * status for `pptap action` is set in *exit_code (0 completed, sysexits
- * otherwise: 64 bad parameters or request, 65 an answer that does not
- * parse, 69 API unreachable or 5xx, 74 the store failed, 75 429/timeout,
- * 77 credentials refused, 78 no client for an action that needs one).
+ * otherwise: 64 bad parameters or request, 69 API unreachable or 5xx,
+ * 74 the store failed, 75 429/timeout, 76 an API answer that does not
+ * parse, 77 credentials refused, 78 no client for an action that needs
+ * one).
  * With env->store and a case_id, the insights and entities the action
  * created are kept in the case (each reported with "new"), and a scope
  * takes the case's entities; `env` may be NULL (nothing configured). */

@@ -55,7 +55,8 @@ void cmd_action_usage(FILE *out)
           "\n"
           "Exit status: 0 completed (also when nothing was found: see result_value),\n"
           "64 bad parameters, unknown scope or action, 65 the request is not JSON, 66 no\n"
-          "input, 69 API unreachable, 74 the store failed, 75 rate limit (429) or timeout,\n"
+          "input (no such file, or an empty request), 69 API unreachable, 74 the store\n"
+          "failed, 75 rate limit (429) or timeout, 76 the API's answer does not parse,\n"
           "77 credentials refused, 78 no credentials or the store refused.\n",
           out);
 }
@@ -313,9 +314,22 @@ int cmd_action(int argc, char **argv)
         pptap_buf_dispose(&r.buf);
         return rc;
     }
+    size_t blank = 0;
+    while (blank < r.buf.len && strchr(" \t\r\n", r.buf.ptr[blank]) != NULL) {
+        blank++;
+    }
+    if (blank == r.buf.len) {
+        /* nothing to run: no input, not a malformed one */
+        if (strcmp(input, "-") == 0) {
+            cli_err("no request: standard input is empty");
+        } else {
+            cli_err("no request: '%s' is empty", input);
+        }
+        pptap_buf_dispose(&r.buf);
+        return EXIT_NOINPUT;
+    }
     json_error_t jerr;
-    json_t *request =
-        json_loadb(r.buf.ptr != NULL ? r.buf.ptr : "", r.buf.len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *request = json_loadb(r.buf.ptr, r.buf.len, JSON_REJECT_DUPLICATES, &jerr);
     pptap_buf_dispose(&r.buf);
     if (request == NULL) {
         cli_err("the request is not valid JSON: %s (line %d, column %d)", jerr.text, jerr.line,

@@ -22,9 +22,10 @@ int cli_exit_code(int err)
     case PPTAP_EINVAL:
         return EXIT_USAGE;
     case PPTAP_EDECODE:
-    case PPTAP_EPROTO:
     case PPTAP_EBUFS: /* a response or an event over its size cap */
         return EXIT_DATAERR;
+    case PPTAP_EPROTO: /* the API's answer does not parse or breaks the protocol */
+        return EXIT_PROTOCOL;
     case PPTAP_ENOTFOUND:
         return EXIT_NOINPUT;
     case PPTAP_EUNAVAIL:

@@ -97,6 +97,31 @@ jq_true() { jq_is "$1" "$2" true; }
 
 eq() { if [ "$2" = "$3" ]; then ok; else fail "$1: got '$2', want '$3'"; fi; }
 
+# The 429 sentence of the SecOps integration, exactly, before pptap's detail.
+THROTTLED='The user has made too many requests over the past 24 hours and has been throttled.'
+# throttled NAME POOL: the action failed on a 429 of POOL (exit 75) with the
+# SecOps sentence followed by the pool, and the failed result carries no
+# partial data tables, insights or entities.
+throttled() {
+    rc_is "$1" 75
+    jq_is "$1" .execution_state failed
+    jq_is "$1" .result_value false
+    jq_true "$1" ".output_message | contains(\"$THROTTLED The $2 pool \")"
+    jq_is "$1" '[.data_tables, .insights, .entities]' '[[],[],[]]'
+}
+# spend POOL PATH [BODY]: shrinks POOL to one request and spends it on PATH
+# (a POST of BODY when given)
+spend() {
+    admin_post "pools?$1=1&reset=1"
+    if [ $# -gt 2 ]; then
+        curl -s --max-time 10 -u "$PRINCIPAL:$SECRET" -H 'Content-Type: application/json' \
+            -d "$3" "$BASE$2" >/dev/null
+    else
+        api "$2" >/dev/null
+    fi
+    eq "spend: pool $1 used" "$(pool_used "$1")" 1
+}
+
 # ------------------------------------------------------------------------
 # Ping: the threat summary endpoint, no throttled pool
 reset_sim
@@ -129,6 +154,16 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 G="--retries 0" PPTAP_BASE_URL=http://127.0.0.1:$port act pingdown ping '{}'
 rc_is pingdown 69
 jq_is pingdown .execution_state failed
+
+# Ping without credentials or base URL: Ping's own failure message, 78, no request
+reset_sim
+env -u PPTAP_BASE_URL -u PPTAP_PRINCIPAL -u PPTAP_SECRET "$PPTAP" action ping <<<'{}' \
+    >"$work/pingnocred.json" 2>"$work/pingnocred.err"
+echo $? >"$work/pingnocred.rc"
+rc_is pingnocred 78
+jq_is pingnocred .execution_state failed
+jq_true pingnocred '.output_message | startswith("Failed to connect to the ProofPoint TAP server! Error is no TAP API client: ")'
+eq "ping without credentials: no request" "$(total_reqs)" 0
 
 # ------------------------------------------------------------------------
 # Decode URL
@@ -207,12 +242,55 @@ jq_is scurl '[.json_result[] | .fromEntity] | length' 3
 act suser decode-url '{"case_id": "10", "scope": "user entities"}' --state "$STATE"
 jq_is suser .result_value false
 jq_is suser '.json_result | length' 0
-jq_true suser '.output_message | startswith("None of the provided URLs were decoded")'
+jq_is suser '.output_message | split("\n") | .[0]' "None of the provided URLs were decoded in ProofPoint TAP."
+jq_is suser '.output_message | split("\n") | .[1]' 'There were no URLs to decode: "Encoded URLs" is empty and no URL entity is in scope.'
 act stgt decode-url "$(jq -nc --arg u "$V2" '{case_id: "10", scope: "Hash entities", target_entities: [{Identifier: "X", EntityType: "URL", AdditionalProperties: {OriginalIdentifier: $u}}]}')" --state "$STATE"
 jq_is stgt '[.json_result[] | .decodedUrl]' '["https://example.com/a?b=1"]'
 act sbad decode-url '{"case_id": "10", "scope": "Odd entities"}' --state "$STATE"
 rc_is sbad 64
 jq_is sbad .output_message 'Error executing action ProofPointTAP - Decode URL. Reason: Unknown scope "Odd entities". Possible values: All entities, URL entities, User entities, Hash entities, IP entities, Host entities, Threat entities, Suspicious entities.'
+
+# The API fallback throttled: the links the offline decoder read are decoded,
+# the others carry the 429 as their error, and the action completes.
+reset_sim
+spend url-decode /v2/url/decode '{"urls": ["https://urldefense.com/v9/__x__;!!a$"]}'
+req=$(jq -nc --arg u "$V2, $V9" '{parameters: {"Encoded URLs": $u, "Create URL Entities": false}}')
+act dec429 decode-url "$req"
+rc_is dec429 0
+jq_is dec429 .execution_state completed
+jq_is dec429 .result_value true
+jq_is dec429 '[.json_result[] | [.encodedUrl, .success, .source]]' \
+    "$(jq -nc --arg a "$V2" --arg b "$V9" '[[$a, true, "offline"], [$b, false, "api"]]')"
+jq_true dec429 ".json_result[1].error | startswith(\"$THROTTLED The url-decode pool (1800 requests per rolling 24 hours) is exhausted\")"
+jq_is dec429 '.output_message | split("\n") | .[0:2]' \
+    "$(jq -nc --arg a "$V2" --arg b "$V9" '["Successfully decoded the following URLs in ProofPoint TAP: " + $a, "Action wasn'"'"'t able to decode the following URLs in ProofPoint TAP: " + $b]')"
+jq_true dec429 ".output_message | split(\"\n\") | .[2] | startswith(\"The URL Decoder API could not be used for the links the offline decoder could not read: $THROTTLED\")"
+eq "decode 429: the one request was throttled" \
+    "$(admin "requests?last=1" | jq -r '.requests[0] | "\(.path) \(.status)"')" "/v2/url/decode 429"
+# none decoded offline and the API throttled: completed, false
+act dec429b decode-url "$(jq -nc --arg u "$V9" '{parameters: {"Encoded URLs": $u}}')"
+rc_is dec429b 0
+jq_is dec429b .result_value false
+jq_is dec429b '.output_message | split("\n") | .[0]' "None of the provided URLs were decoded in ProofPoint TAP."
+jq_true dec429b ".json_result[0].error | startswith(\"$THROTTLED\")"
+admin_post "pools?url-decode=1800&reset=1"
+
+# ------------------------------------------------------------------------
+# Every action refuses an unknown scope before anything is asked: exit 64,
+# the allowed scopes listed. Mandatory parameters without default get "x".
+reset_sim
+"$PPTAP" action --list --json | jq -r .cli_name >"$work/actions.txt"
+eq "every action listed" "$(wc -l <"$work/actions.txt")" 13
+while read -r a; do
+    params=$("$PPTAP" action "$a" --describe |
+        jq -c '[.parameters[] | select(.mandatory and .default == null) | {(.name): "x"}] | add // {}')
+    act "scope-$a" "$a" "$(jq -nc --argjson p "$params" '{case_id: "10", parameters: $p, scope: "Odd entities"}')" \
+        --state "$STATE"
+    rc_is "scope-$a" 64
+    jq_is "scope-$a" .execution_state failed
+    jq_true "scope-$a" '.output_message | endswith(": Unknown scope \"Odd entities\". Possible values: All entities, URL entities, User entities, Hash entities, IP entities, Host entities, Threat entities, Suspicious entities.")'
+done <"$work/actions.txt"
+eq "unknown scopes: no request" "$(total_reqs)" 0
 
 # ------------------------------------------------------------------------
 # Get Campaign
@@ -319,6 +397,28 @@ PPTAP_SECRET=wrong act gc401 get-campaign "{\"parameters\": {\"Campaign ID\": \"
 rc_is gc401 77
 jq_true gc401 '.output_message | startswith("Error executing action ProofPointTAP - Get Campaign. Reason: campaign")'
 
+# 429 on the second campaign: the first one's rows are not reported
+reset_sim
+admin_post "pools?campaign=1&reset=1"
+act gc429 get-campaign "$(jq -nc --arg c "$CAMP, no-such-campaign" '{case_id: "21", parameters: {"Campaign ID": $c}}')" --state "$STATE"
+throttled gc429 campaign
+jq_true gc429 '.output_message | startswith("Error executing action ProofPointTAP - Get Campaign. Reason: campaign \"no-such-campaign\": ")'
+eq "get campaign 429: the first campaign was read" "$(received | sort)" \
+    "$(printf '%s\n' "/v2/campaign/$CAMP?" "/v2/campaign/no-such-campaign?" "/v2/forensics?campaignId=$CAMP" | sort)"
+"$PPTAP" case show 21 --state "$STATE" --json >"$work/case21.json"
+jq_is case21 '[(.insights | length), (.entities | length)]' '[0,0]'
+admin_post "pools?campaign=0&reset=1"
+
+# An answer that does not parse is a protocol error (76), not the caller's
+# bad data (65)
+reset_sim
+admin_post "faults?clear=1&badjson=1"
+act gcbadjson get-campaign "{\"parameters\": {\"Campaign ID\": \"$CAMP\"}}"
+rc_is gcbadjson 76
+jq_is gcbadjson .execution_state failed
+jq_true gcbadjson '.output_message | startswith("Error executing action ProofPointTAP - Get Campaign. Reason: campaign")'
+admin_post "faults?clear=1"
+
 # ------------------------------------------------------------------------
 # Get Threat Forensics
 THREAT=$(jq -r '.campaignMembers[0].id' "$work/camp.json")
@@ -329,10 +429,31 @@ jq_is tf .output_message "Successfully returned forensics for the following thre
 jq_true tf '[.json_result[] | .forensics | length <= 2] | all'
 jq_true tf '[.json_result[] | .scope] | (index("THREAT") != null) and (index("CAMPAIGN") != null)'
 eq "threat forensics: one request, lower-case boolean" "$(received)" "/v2/forensics?threatId=$THREAT&includeCampaignForensics=true"
-act tfbad get-threat-forensics "{\"parameters\": {\"Threat ID\": \"$THREAT,bogus1,bogus2\"}}"
+reset_sim
+act tfbad get-threat-forensics "{\"parameters\": {\"Threat ID\": \"bogus1,$THREAT,bogus2\"}}"
 rc_is tfbad 64
 jq_is tfbad .execution_state failed
 jq_is tfbad .output_message 'Error executing action "ProofPointTAP - Get Threat Forensics". Reason: the following threat IDs are invalid: bogus1, bogus2. Please check the spelling.'
+jq_is tfbad '[.json_result, .data_tables]' '[null,[]]'
+# after an invalid id the others are asked only to name every invalid one:
+# one request per id, never more
+eq "threat forensics, invalid ids: one request per id" "$(received)" "$(printf '%s\n' \
+    "/v2/forensics?threatId=bogus1" "/v2/forensics?threatId=$THREAT" "/v2/forensics?threatId=bogus2")"
+# 429: stops at once, and names the invalid ids found before it
+reset_sim
+admin_post "pools?forensics=1&reset=1"
+act tf429 get-threat-forensics "{\"parameters\": {\"Threat ID\": \"bogus1,$THREAT,bogus2\"}}"
+throttled tf429 forensics
+jq_true tf429 ".output_message | startswith(\"Error executing action \\\"ProofPointTAP - Get Threat Forensics\\\". Reason: forensics of threat \\\"$THREAT\\\": $THROTTLED\")"
+jq_true tf429 '.output_message | endswith("; the following threat IDs are invalid as well: bogus1. Please check the spelling.")'
+eq "threat forensics 429: stopped at the throttled id" "$(admin "requests?last=10" | jq -r '.requests[] | "\(.query) \(.status)"')" \
+    "$(printf '%s\n' "threatId=bogus1 404" "threatId=$THREAT 429")"
+reset_sim
+admin_post "pools?forensics=1&reset=1"
+act tf429b get-threat-forensics "{\"parameters\": {\"Threat ID\": \"$THREAT,bogus1\"}}"
+throttled tf429b forensics
+eq "threat forensics 429: one request" "$(total_reqs)" 2
+admin_post "pools?forensics=0&reset=1"
 act tfrange get-threat-forensics '{"parameters": {"Threat ID": "x", "Max Results To Return": "0"}}'
 rc_is tfrange 64
 
@@ -348,6 +469,16 @@ Action wasn't able to find the following campaigns in Proofpoint TAP: nope"
 jq_is cf '[.json_result[].forensics[]] | length' 3
 jq_true cf '[.json_result[].forensics[].type] | all(. == "screenshot")'
 jq_is cf '.data_tables[0].rows | length' 3
+# 429 on the second campaign
+reset_sim
+admin_post "pools?forensics=1&reset=1"
+act cf429 get-campaign-forensics "{\"parameters\": {\"Campaign ID\": \"$CAMP,$EMPTY\"}}"
+throttled cf429 forensics
+jq_true cf429 ".output_message | startswith(\"Error executing action \\\"ProofPointTAP - Get Campaign Forensics\\\". Reason: \")"
+eq "campaign forensics 429: the first campaign answered, the second throttled" \
+    "$(admin "requests?last=10" | jq -r '.requests[] | "\(.query) \(.status)"')" \
+    "$(printf '%s\n' "campaignId=$CAMP 200" "campaignId=$EMPTY 429")"
+admin_post "pools?forensics=0&reset=1"
 
 # ------------------------------------------------------------------------
 # List Campaigns: day slices, newest first
@@ -386,9 +517,9 @@ admin_post "pools?campaign-ids=2&reset=1"
 act lc429 list-campaigns '{"parameters": {"Time Frame": "Last Week", "Max Results To Return": "1000"}}' --state "$STATE"
 rc_is lc429 75
 jq_is lc429 .execution_state failed
-jq_true lc429 '.output_message | contains("The user has made too many requests over the past 24 hours and has been throttled: the campaign-ids pool (50 requests per rolling 24 hours) is exhausted")'
+jq_true lc429 '.output_message | contains("The user has made too many requests over the past 24 hours and has been throttled. The campaign-ids pool (50 requests per rolling 24 hours) is exhausted")'
 jq_true lc429 '.output_message | contains("the request ledger holds 3 requests in this pool in the last 24 hours; the oldest ages out, freeing a request, at 2026-03-05T12:00:00Z")'
-jq_is lc429 '.insights + .entities' '[]'
+jq_is lc429 '[.data_tables, .insights, .entities]' '[[],[],[]]'
 act lc429b list-campaigns '{"parameters": {"Time Frame": "Last Hour"}}'
 rc_is lc429b 75
 jq_true lc429b '.output_message | contains("when a request frees up is unknown")'
@@ -420,6 +551,16 @@ act tcbig list-top-clickers '{"parameters": {"Size": 201}}'
 rc_is tcbig 64
 act vapw list-vaps '{"parameters": {"Window": "7"}}'
 rc_is vapw 64
+# 429: the vap pool (50 a day) and the top-clickers pool spent
+reset_sim
+spend vap "/v2/people/vap?window=30"
+act vap429 list-vaps '{"parameters": {"Window": 30}}'
+throttled vap429 vap
+jq_true vap429 '.output_message | startswith("Error executing action \"ProofPointTAP - List VAPs\". Reason: ")'
+spend top-clickers "/v2/people/top-clickers?window=30"
+act tc429 list-top-clickers '{"parameters": {"Window": 30}}'
+throttled tc429 top-clickers
+admin_post "pools?vap=50&top-clickers=0&reset=1"
 
 # ------------------------------------------------------------------------
 # the secret is nowhere

@@ -63,6 +63,8 @@ expect() { # expect DESCRIPTION CONDITION...
 }
 
 # same DESCRIPTION FILE1 FILE2: two sorted lists are equal (and say how not).
+not_grep() { ! grep -q "$@"; }
+
 same() {
     local what=$1 a=$2 b=$3
     if cmp -s "$a" "$b"; then
@@ -210,8 +212,10 @@ search)
         \"End Time\": \"$to\", \"Max Results To Return\": 1000}}"
     expect "API search exits 0 ($rc: $(cat "$work/err.txt"))" [ "$rc" -eq 0 ]
     expect "API search: source api" [ "$(r .json_result.source)" = api ]
-    expect "API search: cost announced in the message" \
-        grep -q '^Cost: up to 3 TAP API requests (1-hour slices, pool siem-other' <(r .output_message)
+    expect "API search: the SecOps message first, exactly" \
+        [ "$(r .output_message | head -n 1)" = "Successfully returned events from Proofpoint TAP." ]
+    expect "API search: cost announced in the message, after it" \
+        [ "$(r .output_message | sed -n 2p | cut -c1-64)" = "Cost: up to 3 TAP API requests (1-hour slices, pool siem-other; " ]
     requests_since "$t0" >"$work/reqs"
     expect "API search: planned 3, made 3, the simulator received 3" \
         [ "$(r '.json_result.api_requests | "\(.planned) \(.made)"')" = "3 3" -a \
@@ -354,6 +358,26 @@ budget)
     expect "the front door's ceiling (PPTAP_ACTION_MAX_REQUESTS=10) caps the parameter" \
         grep -q "more than Max API Requests (10, capped by the configured ceiling of 10)" \
         <(r .output_message)
+    # over the configured ceiling a larger Max API Requests would be capped
+    # again: the advice is the environment variable
+    PPTAP_ACTION_MAX_REQUESTS=10 action search-events \
+        '{"parameters": {"Time Frame": "Last Week", "Max API Requests": 24}}'
+    expect "capped: exit 64 ($rc)" [ "$rc" -eq 64 ]
+    expect "capped: the advice is to narrow the frame or raise PPTAP_ACTION_MAX_REQUESTS" \
+        grep -q "more than Max API Requests (10, capped by the configured ceiling of 10), so nothing was requested; .*\. Narrow the time frame or raise PPTAP_ACTION_MAX_REQUESTS (now 10) to $slices\.$" \
+        <(r .output_message)
+    expect "capped: no advice to set Max API Requests" \
+        not_grep "set Max API Requests" <(r .output_message)
+    PPTAP_ACTION_MAX_REQUESTS=10 action search-events '{"parameters": {"Time Frame": "Last Week"}}'
+    expect "capped by default: the same advice" \
+        grep -q "Narrow the time frame or raise PPTAP_ACTION_MAX_REQUESTS (now 10) to $slices\.$" \
+        <(r .output_message)
+    # under the configured ceiling, Max API Requests is the advice
+    PPTAP_ACTION_MAX_REQUESTS=1800 action search-events \
+        '{"parameters": {"Time Frame": "Last Week", "Max API Requests": 3}}'
+    expect "under the ceiling: set Max API Requests" \
+        grep -q "more than Max API Requests (3), .*Narrow the time frame or set Max API Requests to $slices\.$" \
+        <(r .output_message)
     PPTAP_ACTION_MAX_REQUESTS=0 action search-events '{"parameters": {"Time Frame": "Last Week"}}'
     expect "a ceiling out of range is a configuration error (78)" [ "$rc" -eq 78 ]
     expect "and says so" grep -q "PPTAP_ACTION_MAX_REQUESTS: '0' is not a number of requests" "$work/err.txt"
@@ -386,7 +410,8 @@ budget)
     expect "429: the throttling message" \
         grep -q 'The user has made too many requests over the past 24 hours and has been throttled' \
         <(r .output_message)
-    expect "429: the pool is named" grep -q 'the siem-other pool (1800 requests per rolling 24 hours)' \
+    expect "429: the SecOps sentence, then the pool" \
+        grep -q 'has been throttled\. The siem-other pool (1800 requests per rolling 24 hours)' \
         <(r .output_message)
     expect "429: the simulator answered 200 then 429" \
         [ "$(requests_since "$t0" | jq -r .status | tr '\n' ' ')" = "200 429 " ]
@@ -488,6 +513,28 @@ enrich)
     expect "result true" [ "$(r .result_value)" = true ]
     expect "the insights are kept in the case" \
         [ "$(sqlite3 "$STATE" "select count(*) from case_insights where case_id = 'case-enrich'")" -eq "$found" ]
+    # the same request again: every insight reported with new false, nothing added
+    cp "$work/req.json" "$work/enrich-req.json"
+    action enrich-entities "$(cat "$work/enrich-req.json")"
+    expect "re-run exits 0 ($rc)" [ "$rc" -eq 0 ]
+    expect "re-run: the same insights, each new: false" \
+        [ "$(r '[.insights[].new] | "\(length) \(all(. == false))"')" = "$found true" ]
+    expect "re-run: nothing new in the case" \
+        [ "$(r '.case | "\(.stored) \(.new_insights) \(.new_entities)"')" = "true 0 0" ]
+    expect "re-run: the case holds each insight once" \
+        [ "$(sqlite3 "$STATE" "select count(*) from case_insights where case_id = 'case-enrich'")" -eq "$found" ]
+    # 429 on the vap pool: the action completes without the VAP status,
+    # saying why in the SecOps words
+    curl -sf -X POST "$BASE/admin/pools?vap=1&reset=1" >/dev/null
+    curl -sf -u "$PPTAP_PRINCIPAL:$PPTAP_SECRET" "$BASE/v2/people/vap?window=30" >/dev/null
+    action enrich-entities "{\"target_entities\": [{\"Identifier\": \"$TOP\", \"EntityType\": \"USERUNIQNAME\"}]}"
+    expect "vap 429: completed, exit 0 ($rc)" [ "$rc" -eq 0 -a "$(r .execution_state)" = completed ]
+    expect "vap 429: the message says the VAP status is incomplete, with the 429" \
+        grep -q "^VAP and top-clicker status is incomplete: The user has made too many requests over the past 24 hours and has been throttled\. The vap pool (50 requests per rolling 24 hours) is exhausted" \
+        <(r .output_message)
+    expect "vap 429: the entity carries the error, no VAP status, its top-clicker status" \
+        [ "$(en "$TOP" '"\(.EntityResult.vap_error | startswith("The user has made too many requests")) \(.enrichment | has("ProofPointTAP_is_vap")) \(.enrichment.ProofPointTAP_is_top_clicker)"')" = "true false true" ]
+    curl -sf -X POST "$BASE/admin/pools?vap=50&reset=1" >/dev/null
     # nothing found
     action enrich-entities '{"target_entities": [{"Identifier": "nobody@unknown.invalid", "EntityType": "USERUNIQNAME"}],
         "parameters": {"Check People": false}}'
@@ -571,8 +618,11 @@ clicks)
         >"$work/decoded" 2>/dev/null
     paste "$work/all-clicks" "$work/decoded" | awk -F'\t' -v l="$LINK" -v t="$TARGET" \
         '$2 == l || $2 == t || $3 == t {print $1}' | sort >"$work/want"
-    action get-click-forensics "{\"parameters\": {\"URL\": \"$TARGET\", \"Max Results To Return\": 1000}}"
+    action get-click-forensics "{\"case_id\": \"case-clicks\", \"parameters\": {\"URL\": \"$TARGET\", \"Max Results To Return\": 1000}}"
     expect "by URL exits 0" [ "$rc" -eq 0 ]
+    expect "by URL: the insight kept in the case, new" \
+        [ "$(r '"\(.case.stored) \(.case.new_insights) \([.insights[].new] | all)"')" = "true 1 true" ]
+    cp "$work/out.json" "$work/clicks-first.json"
     r '.json_result.clicks[].event.id' | sort >"$work/got"
     same "by URL (the decoded target): the clicks of the link and its target" "$work/want" "$work/got"
     expect "by URL: the rewritten clicks carry their decoded URL" \
@@ -594,6 +644,14 @@ clicks)
     expect "by URL: table rows" \
         [ "$(r '.data_tables[] | select(.title == "Click Forensics") | .rows | length')" -eq "$(wc -l <"$work/want")" ]
     expect "by URL: an insight" [ "$(r '.insights | length')" -eq 1 ]
+    # the same request again: the same clicks, the insight not added twice
+    action get-click-forensics "$(cat "$work/req.json")"
+    expect "re-run: the same clicks" \
+        [ "$(r '[.json_result.clicks[].event.id]')" = "$(jq '[.json_result.clicks[].event.id]' "$work/clicks-first.json")" ]
+    expect "re-run: the insight reported with new: false, nothing new in the case" \
+        [ "$(r '"\([.insights[].new] | map(tostring) | join(",")) \(.case.new_insights) \(.case.new_entities)"')" = "false 0 0" ]
+    expect "re-run: the case holds the insight once" \
+        [ "$(sqlite3 "$STATE" "select count(*) from case_insights where case_id = 'case-clicks'")" -eq 1 ]
 
     # by user, as an entity, permitted only
     jq -r --arg u "$USER_" 'select(.pptap.event_type == "clicksPermitted" and .recipient == $u) | .id' \

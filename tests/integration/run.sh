@@ -483,18 +483,18 @@ group_errors() {
     jq -r .id "$work/rtrunc.out" | sort >"$work/rtrunc.got"
     check "truncate: ids equal the truth" cmp -s "$work/rtrunc.got" "$work/rmix.want"
     eq "truncate: no duplicates" "$(sort "$work/rtrunc.got" | uniq -d | wc -l)" 0
-    # always truncated: bounded, 65
+    # always truncated: bounded, 76 (the API's answer does not parse)
     reset_sim
     admin_post "faults?clear=1&truncate=1"
     run rtrunc1 --retries 1 siem all --since-seconds 3600
-    rc_is rtrunc1 65
+    rc_is rtrunc1 76
     err_has rtrunc1 "truncated"
     check "truncate always: bounded attempts" [ "$(total_reqs)" -le 8 ]
-    # malformed JSON -> 65, not retried
+    # malformed JSON -> 76 (protocol), not retried
     reset_sim
     admin_post "faults?clear=1&badjson=1"
     run rbad siem all --since-seconds 600
-    rc_is rbad 65
+    rc_is rbad 76
     eq "bad JSON: one request" "$(total_reqs)" 1
     # timeouts -> 75
     reset_sim

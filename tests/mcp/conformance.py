@@ -51,6 +51,14 @@ SEED_TYPES = {
     "max_forensics_evidence_to_return": "string", "encoded_ur_ls": "string",
     "create_url_entities": "boolean", "target_entities": "array", "scope": "string",
 }
+# Arguments beyond section 1's exact list, deliberately: each must be
+# optional, described in the schema and documented as an extension of the
+# contract in docs/mcp.md (its "Extensions of the contract" table) and in
+# docs/actions.md. Any other extra argument of a seed tool fails.
+SEED_EXTENSIONS = {
+    "proof_point_tap_decode_url": {"use_api"},
+}
+DOCS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs")
 JSON_TYPES = {"object", "array", "string", "number", "integer", "boolean", "null"}
 CASE = {"case_id": "mcp-case-1", "alert_group_identifiers": ["alert-group-1"]}
 
@@ -71,6 +79,19 @@ def check(name, cond, detail=""):
 def short(v, n=400):
     s = json.dumps(v, default=sorted) if not isinstance(v, (str, bytes)) else str(v)
     return s[:n]
+
+
+def extensions_doc():
+    """The "Extensions of the contract" section of docs/mcp.md ("" when missing)."""
+    text = open(os.path.join(DOCS, "mcp.md"), encoding="utf-8").read()
+    m = re.search(r"^#+ Extensions of the contract\n(.*?)(?=^#)", text, re.M | re.S)
+    return m.group(1) if m else ""
+
+
+def paragraphs():
+    """The paragraphs (and list items) of docs/actions.md."""
+    text = open(os.path.join(DOCS, "actions.md"), encoding="utf-8").read()
+    return re.split(r"\n\s*\n|\n(?=- )", text)
 
 
 def err_code(r):
@@ -380,8 +401,21 @@ def group_tools(sim):
         req = set(t["inputSchema"].get("required", []))
         check(f"{tool}: every argument of the contract, spelled exactly", params <= set(props),
               f"missing {sorted(params - set(props))}")
-        check(f"{tool}: arguments beyond the contract are optional",
-              not (set(props) - params) & req, f"extra {sorted(set(props) - params)}")
+        extra = set(props) - params
+        check(f"{tool}: arguments beyond the contract are the documented extensions",
+              extra == SEED_EXTENSIONS.get(tool, set()),
+              f"extra {sorted(extra)}, documented {sorted(SEED_EXTENSIONS.get(tool, set()))}")
+        for p in sorted(extra):
+            check(f"{tool}.{p}: an extension is optional", p not in req, short(sorted(req)))
+            check(f"{tool}.{p}: an extension has a default", "default" in props[p],
+                  short(props[p]))
+            check(f"{tool}.{p}: an extension is described",
+                  len(props[p].get("description", "")) > 20, short(props[p]))
+            check(f"{tool}.{p}: docs/mcp.md lists it as an extension of the contract",
+                  f"| `{tool}` | `{p}` |" in extensions_doc(), "no such row")
+            check(f"{tool}.{p}: docs/actions.md calls it an extension",
+                  any(f"`{p}`" in para and "extension" in para for para in paragraphs()),
+                  "no paragraph names it with the word extension")
         check(f"{tool}: required arguments", req == SEED_REQUIRED[tool], short(sorted(req)))
         for p in params & set(props):
             ty = props[p].get("type")

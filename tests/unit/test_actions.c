@@ -291,7 +291,9 @@ static void test_parameters(void **state)
         {"ping", "{\"x\": 1}", 64,
          "Error executing action \"ProofPointTAP - Ping\". Reason: Unknown parameter \"x\": "
          "this action takes none."},
-        {"ping", "{}", 78, "Error executing action \"ProofPointTAP - Ping\". Reason: no TAP API"},
+        {"ping", "{}", 78,
+         "Failed to connect to the ProofPoint TAP server! Error is no TAP API client: no "
+         "credentials configured"},
     };
     actions_env env = {0};
     env.client_error = "no credentials configured";
@@ -533,12 +535,38 @@ static void test_result_and_rerun(void **state)
     assert_true(json_is_null(json_object_get(res, "case_id")));
     json_decref(res);
 
-    /* nothing to decode: completed, false */
+    /* nothing to decode: completed, false; the first line is SecOps' sentence, exactly */
     res = run("decode-url", "{\"case_id\": 78}", &env, &code);
     assert_int_equal(code, 0);
     assert_true(json_is_false(json_object_get(res, "result_value")));
     assert_string_equal(S(res, "case_id"), "78");
+    const char *msg = S(res, "output_message");
+    const char *nl = strchr(msg, '\n');
+    assert_non_null(nl);
+    assert_int_equal(nl - msg, strlen("None of the provided URLs were decoded in ProofPoint TAP."));
+    assert_memory_equal(msg, "None of the provided URLs were decoded in ProofPoint TAP.", nl - msg);
     json_decref(res);
+}
+
+/* The exit status of each error code: the pptap command's mapping, with an
+ * API answer that does not parse (76) apart from bad input data (65). */
+static void test_exit_codes(void **state)
+{
+    (void)state;
+    static const struct {
+        int err, code;
+    } cases[] = {
+        {PPTAP_OK, 0},         {PPTAP_EINVAL, 64},   {PPTAP_EDECODE, 65},    {PPTAP_EBUFS, 65},
+        {PPTAP_ENOTFOUND, 66}, {PPTAP_EUNAVAIL, 69}, {PPTAP_ESERVER, 69},    {PPTAP_ENOMEM, 70},
+        {PPTAP_EIO, 74},       {PPTAP_ETIMEOUT, 75}, {PPTAP_ERATELIMIT, 75}, {PPTAP_EPROTO, 76},
+        {PPTAP_EAUTH, 77},     {PPTAP_ECONFIG, 78},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (act_exit_code(cases[i].err) != cases[i].code) {
+            fail_msg("%s: exit %d, want %d", pptap_strerror(cases[i].err),
+                     act_exit_code(cases[i].err), cases[i].code);
+        }
+    }
 }
 
 int main(void)
@@ -550,6 +578,7 @@ int main(void)
         cmocka_unit_test(test_split_csv),
         cmocka_unit_test(test_parameters),
         cmocka_unit_test(test_request_errors),
+        cmocka_unit_test(test_exit_codes),
         cmocka_unit_test_setup_teardown(test_scopes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_result_and_rerun, setup, teardown),
     };

@@ -1,8 +1,11 @@
 // pptap mcp as seen by the official MCP TypeScript SDK: its Client and
 // StdioClientTransport spawn `pptap mcp`, negotiate the protocol, list the
-// tools (each input schema compiled as JSON Schema 2020-12 by Ajv), call
-// proof_point_tap_ping and proof_point_tap_decode_url (the SDK validates the
-// structured results against the tools' output schemas) and check errors.
+// tools (each input schema compiled as JSON Schema 2020-12 by Ajv and checked
+// against arguments it must accept — the case ones plus every required one
+// filled with a value its schema accepts, which the server must take too —
+// and arguments it must reject), call proof_point_tap_ping and
+// proof_point_tap_decode_url (the SDK validates the structured results
+// against the tools' output schemas) and check errors.
 //
 // Usage: node client.mjs PPTAP   (PPTAP_BASE_URL, PPTAP_PRINCIPAL,
 // PPTAP_SECRET and PPTAP_NOW in the environment point at a simulator)
@@ -18,6 +21,31 @@ const pptap = process.argv[2];
 const V3 = "https://urldefense.com/v3/__http://www.nytimes.com__;!!HXCxUKc!gS3RJyo$";
 const V2 = "https://urldefense.com/v2/url?u=http-3A__a.com&d=DwMFaQ";
 const CASE = { case_id: "interop-case", alert_group_identifiers: ["group-1"] };
+
+// A value a property schema accepts, for filling required arguments: the
+// first enum value, else one of a few candidates of the schema's type (a
+// string pattern or date-time format must match). undefined when none fits.
+function sample(ps) {
+  if (Array.isArray(ps.enum)) return ps.enum[0];
+  switch (ps.type) {
+    case "boolean":
+      return true;
+    case "array":
+      return [];
+    case "integer":
+    case "number":
+      return ps.minimum ?? 1;
+    case "string": {
+      if (ps.format === "date-time") return "2026-03-04T11:00:00Z";
+      const candidates = ["x", "1", "50"];
+      if (!ps.pattern) return candidates[0];
+      const re = new RegExp(ps.pattern, "u");
+      return candidates.find((c) => re.test(c));
+    }
+    default:
+      return undefined;
+  }
+}
 
 let passed = 0;
 let failed = 0;
@@ -85,10 +113,47 @@ try {
       continue;
     }
     check(`${t.name}: inputSchema compiles as JSON Schema 2020-12`, true);
-    check(`${t.name}: the case arguments are valid`, validate({ ...CASE }) ||
-          (t.inputSchema.required ?? []).some((r) => !(r in CASE)),
+    // The case arguments plus every other required argument, filled with a
+    // value its own schema accepts: the schema must accept the document;
+    // without any one required argument, with a wrong type or an unknown
+    // argument it must not; and the server must take the document too (the
+    // action runs: its result has an execution_state, whatever it found).
+    const props = t.inputSchema.properties ?? {};
+    const required = t.inputSchema.required ?? [];
+    const doc = { ...CASE };
+    for (const r of required) {
+      if (!(r in doc)) doc[r] = sample(props[r] ?? {});
+    }
+    const unfilled = required.filter((r) => doc[r] === undefined);
+    check(`${t.name}: a schema-valid value for every required argument`, unfilled.length === 0,
+          unfilled.join(", "));
+    check(`${t.name}: the case arguments with the required ones are valid`, validate(doc),
+          `${JSON.stringify(doc)}: ${JSON.stringify(validate.errors)}`);
+    check(`${t.name}: the case arguments are required`, required.includes("case_id") &&
+          required.includes("alert_group_identifiers"), JSON.stringify(required));
+    for (const r of required) {
+      const { [r]: _, ...without } = doc;
+      check(`${t.name}: without ${r} the arguments are invalid`, !validate(without));
+    }
+    check(`${t.name}: alert_group_identifiers must be an array of strings`,
+          !validate({ ...doc, alert_group_identifiers: "group-1" }) &&
+          !validate({ ...doc, alert_group_identifiers: [1] }));
+    check(`${t.name}: an unknown argument is invalid`, !validate({ ...doc, no_such_argument: 1 }));
+    check(`${t.name}: target_entities items need Identifier and EntityType`,
+          validate({ ...doc, target_entities: [{ Identifier: "a", EntityType: "URL" }] }) &&
+          !validate({ ...doc, target_entities: [{ Identifier: "a" }] }),
           JSON.stringify(validate.errors));
+    for (const [name, ps] of Object.entries(props)) {
+      if (ps.type === "boolean") {
+        check(`${t.name}.${name}: a boolean, not a string`,
+              validate({ ...doc, [name]: false }) && !validate({ ...doc, [name]: "no" }));
+      }
+    }
     check(`${t.name}: no arguments is invalid`, !validate({}));
+    const ran = await client.callTool({ name: t.name, arguments: doc });
+    check(`${t.name}: the server takes the schema-valid arguments`,
+          ["completed", "failed"].includes(ran.structuredContent?.execution_state),
+          JSON.stringify(ran).slice(0, 600));
     if (t.outputSchema) {
       try {
         new Ajv2020({ strict: false }).compile(t.outputSchema);
