@@ -11,6 +11,7 @@
 #include <pptap/time.h>
 
 #include "config.h"
+#include "output.h"
 
 typedef enum {
     K_STRING,   /* any text */
@@ -717,6 +718,11 @@ int conf_validate(conf *c)
         }
         if (strcmp(o->type, "kafka") == 0 && o->brokers == NULL) {
             set_error(c, "[output %s]: a kafka output needs brokers (HOST:PORT,…)", o->name);
+            return -1;
+        }
+        char why[512];
+        if (strcmp(o->type, "kafka") == 0 && collect_out_kafka_check(o, why, sizeof(why)) != 0) {
+            set_error(c, "[output %s]: %s", o->name, why);
             return -1;
         }
         if (o->token_file != NULL && o->token_env != NULL) {

@@ -339,17 +339,20 @@ static int after_commit(engine *e, tenant_rt *t)
 }
 
 /* Flushes the tenant's outputs and writes cursors and positions; the caller
- * holds the transaction and commits it. */
+ * holds the transaction and commits it. An output that does not acknowledge
+ * (PPTAP_EUNAVAIL, e->window_error says why) fails the window, which is
+ * tried again later; other errors are the store's. */
 static int acknowledge(engine *e, tenant_rt *t, pptap_time_ms final, pptap_time_ms early)
 {
     for (int k = 0; k < t->n_outs; k++) {
         collect_output *o = &e->outs[t->outs[k]];
         int64_t pos;
         if (o->type->flush(o, &pos) != 0) {
-            logm(LOG_ERROR, t, "output %s: %s", o->conf->name, o->error);
+            snprintf(e->window_error, sizeof(e->window_error), "output %s: %s", o->conf->name,
+                     o->error);
             collect_metrics_add(&t->m->output_errors, 1);
             collect_metrics_add(&o->m->failures, 1);
-            return PPTAP_EIO;
+            return PPTAP_EUNAVAIL;
         }
         if (o->type->exactly_once) {
             char key[CONF_NAME_MAX + 16];
@@ -603,6 +606,11 @@ static int do_gap(engine *e, tenant_rt *t, const plan *p)
     if (rc == 0) {
         rc = pptap_store_commit(e->st);
     }
+    if (rc == PPTAP_EUNAVAIL) {
+        rollback_all(e, t);
+        failed(e, t, rc, "gap record");
+        return 0;
+    }
     if (rc != 0) {
         logm(LOG_ERROR, t, "gap record: %s",
              e->window_error[0] ? e->window_error : pptap_store_last_error(e->st));
@@ -666,6 +674,14 @@ static int do_window(engine *e, tenant_rt *t, const plan *p)
             collect_metrics_set(&t->m->early_cursor, ne / 1000);
             logm(LOG_DEBUG, t, "%s pass %s/%s: %zu events", pass, from, to, res.delivered);
             return after_commit(e, t);
+        }
+        if (rc == PPTAP_EUNAVAIL) {
+            /* An output did not acknowledge: tried again later. */
+            rollback_all(e, t);
+            char what[128];
+            snprintf(what, sizeof(what), "%s pass %s/%s", pass, from, to);
+            failed(e, t, rc, what);
+            return 0;
         }
         logm(LOG_ERROR, t, "%s pass %s/%s: cannot checkpoint: %s", pass, from, to,
              pptap_store_last_error(e->st));
@@ -774,9 +790,11 @@ static int open_outputs(engine *e)
             committed = -1;
         }
         o->error[0] = '\0';
-        if (o->type->open(o, committed) != 0) {
+        rc = o->type->open(o, committed);
+        if (rc != 0) {
             logm(LOG_ERROR, NULL, "output %s: %s", o->conf->name, o->error);
-            return PPTAP_EIO;
+            e->n_outs = i + 1; /* closed with the others */
+            return rc == PPTAP_ECONFIG ? PPTAP_ECONFIG : PPTAP_EIO;
         }
         if (o->error[0] != '\0') {
             logm(LOG_WARN, NULL, "output %s: %s", o->conf->name, o->error);
