@@ -163,7 +163,9 @@ static const keydef keys[] = {
     {SEC_OUTPUT, "topic", K_STRING, "proofpoint-tap", NULL, OU(topic), 0, 0,
      "kafka: the topic, or the prefix of the per-type topics."},
     {SEC_OUTPUT, "topic_per_type", K_BOOL, "false", NULL, OU(topic_per_type), 0, 0,
-     "kafka: one topic per event type, TOPIC.clicksBlocked, TOPIC.messagesDelivered…"},
+     "kafka: one topic per event type, TOPIC.clicksBlocked, TOPIC.clicksPermitted, "
+     "TOPIC.messagesBlocked, TOPIC.messagesDelivered, and TOPIC.gap for gap records (off: all "
+     "of them in TOPIC)."},
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -854,8 +856,11 @@ void conf_write_reference(FILE *out)
         if (sec == SEC_OUTPUT) {
             fputs(".TP\n.B kafka.NAME\n(string)\n", out);
             roff(out, "kafka: any librdkafka configuration property, passed as is (e.g. "
-                      "kafka.security.protocol = ssl, kafka.compression.type = zstd); the "
-                      "producer always runs with enable.idempotence = true and acks = all.");
+                      "kafka.security.protocol = ssl, kafka.compression.type = zstd) and "
+                      "checked by librdkafka when the file is read. The producer always runs "
+                      "with enable.idempotence = true and acks = all: a line that would change "
+                      "them is an error, and so are transactional.id and bootstrap.servers "
+                      "(use brokers).");
             fputc('\n', out);
         }
     }
