@@ -58,15 +58,13 @@ typedef struct {
     int64_t sent;               /* messages of this window handed to librdkafka */
     int64_t pending;            /* of which without a delivery report */
     int64_t failed;             /* of which failed */
-    int64_t rejected;           /* of which refused for good (quarantined) */
-    int64_t late;               /* reports of earlier windows */
     int64_t outstanding;        /* every message without a report, all windows */
     char first_failure[256];
     int in_call;   /* in write() or flush(): reject() may be called */
     int said_full; /* the queue was full once (logged) */
     int fatal;     /* a fatal error was raised: recreate before the next write */
     char fatal_error[256];
-    int64_t retries_base; /* request retries of earlier producers */
+    int64_t retries_base; /* retries counted by earlier producers */
     int64_t retries;      /* of the current producer (statistics) */
 } kafka_state;
 
@@ -135,6 +133,10 @@ static int set(rd_kafka_conf_t *kc, const char *key, const char *value, char *er
 {
     char why[512];
     if (rd_kafka_conf_set(kc, key, value, why, sizeof(why)) != RD_KAFKA_CONF_OK) {
+        size_t len = strlen(why);
+        while (len > 0 && (why[len - 1] == '\n' || why[len - 1] == ' ')) {
+            why[--len] = '\0'; /* some of librdkafka's messages end in a newline */
+        }
         snprintf(err, n, "%s: %s", shown_as, why);
         return -1;
     }
@@ -201,13 +203,14 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
 {
     const collect_output *o = rd_kafka_opaque(rk);
     const kafka_state *st = o->state;
-    if (level > LOG_WARNING && !(st != NULL && st->verbose)) {
+    /* (CONFWARN: a property that does not apply to a producer.) */
+    if (level > LOG_WARNING && strcmp(fac, "CONFWARN") != 0 && !(st != NULL && st->verbose)) {
         return;
     }
     if (strcmp(fac, "FATAL") == 0) {
         return; /* said by note_fatal() */
     }
-    const char *name = level <= LOG_WARNING ? "warning" : level <= LOG_INFO ? "info" : "debug";
+    const char *name = level <= LOG_NOTICE ? "warning" : level <= LOG_INFO ? "info" : "debug";
     fprintf(stderr, "pptap: collect: %s: output %s: librdkafka %s: %s\n", name, o->conf->name, fac,
             buf);
 }
@@ -328,16 +331,13 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     st->outstanding--;
     collect_metrics_set(&o->m->queued, st->outstanding);
     if ((uintptr_t)m->_private != st->window) {
-        /* A window that failed already: it is delivered again anyway. */
-        st->late++;
-        return;
+        return; /* a window that failed already: it is delivered again anyway */
     }
     st->pending--;
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         return;
     }
     if (refused_for_good(m->err) && st->in_call && reject_message(o, m) == 0) {
-        st->rejected++;
         return;
     }
     if (st->failed++ == 0) {
@@ -428,7 +428,6 @@ static void next_window(kafka_state *st)
     st->sent = 0;
     st->pending = 0;
     st->failed = 0;
-    st->rejected = 0;
     st->first_failure[0] = '\0';
 }
 
@@ -525,6 +524,12 @@ static int produce(collect_output *o, kafka_state *st, const collect_record *r)
 static int kafka_write(collect_output *o, const collect_record *r)
 {
     kafka_state *st = o->state;
+    if (st->fatal && st->sent > 0) {
+        /* This window's messages went to the failed producer. */
+        snprintf(o->error, sizeof(o->error), "fatal producer error: %.220s", st->fatal_error);
+        o->errors++;
+        return -1;
+    }
     if (st->rk == NULL || st->fatal) {
         if (st->rk != NULL) {
             say(o, "info", "creating the producer again after: %s", st->fatal_error);
@@ -549,7 +554,8 @@ static int kafka_flush(collect_output *o, int64_t *position)
     if (st->rk == NULL) {
         return 0;
     }
-    int64_t wait = st->message_timeout_ms + FLUSH_GRACE_MS;
+    int64_t wait = (st->message_timeout_ms > 0 ? st->message_timeout_ms : o->conf->timeout_ms) +
+                   FLUSH_GRACE_MS;
     int64_t deadline = now_ms() + wait;
     st->in_call = 1;
     while (st->pending > 0 && !st->fatal) {
