@@ -857,7 +857,8 @@ void conf_write_reference(FILE *out)
             fputs(".TP\n.B kafka.NAME\n(string)\n", out);
             roff(out, "kafka: any librdkafka configuration property, passed as is (e.g. "
                       "kafka.security.protocol = ssl, kafka.compression.type = zstd) and "
-                      "checked by librdkafka when the file is read. The producer always runs "
+                      "checked by librdkafka when the file is read (combinations of properties "
+                      "when the collector starts). The producer always runs "
                       "with enable.idempotence = true and acks = all: a line that would change "
                       "them is an error, and so are transactional.id and bootstrap.servers "
                       "(use brokers).");
