@@ -11,6 +11,7 @@
 #include <pptap/time.h>
 
 #include "config.h"
+#include "output.h"
 #include "out_syslog.h"
 
 typedef enum {
@@ -172,7 +173,9 @@ static const keydef keys[] = {
     {SEC_OUTPUT, "topic", K_STRING, "proofpoint-tap", NULL, OU(topic), 0, 0,
      "kafka: the topic, or the prefix of the per-type topics."},
     {SEC_OUTPUT, "topic_per_type", K_BOOL, "false", NULL, OU(topic_per_type), 0, 0,
-     "kafka: one topic per event type, TOPIC.clicksBlocked, TOPIC.messagesDelivered…"},
+     "kafka: one topic per event type, TOPIC.clicksBlocked, TOPIC.clicksPermitted, "
+     "TOPIC.messagesBlocked, TOPIC.messagesDelivered, and TOPIC.gap for gap records (off: all "
+     "of them in TOPIC)."},
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -751,6 +754,11 @@ int conf_validate(conf *c)
             set_error(c, "[output %s]: a kafka output needs brokers (HOST:PORT,…)", o->name);
             return -1;
         }
+        char why[512];
+        if (strcmp(o->type, "kafka") == 0 && collect_out_kafka_check(o, why, sizeof(why)) != 0) {
+            set_error(c, "[output %s]: %s", o->name, why);
+            return -1;
+        }
         if (o->token_file != NULL && o->token_env != NULL) {
             set_error(c, "[output %s]: give token_file or token_env, not both", o->name);
             return -1;
@@ -880,8 +888,12 @@ void conf_write_reference(FILE *out)
         if (sec == SEC_OUTPUT) {
             fputs(".TP\n.B kafka.NAME\n(string)\n", out);
             roff(out, "kafka: any librdkafka configuration property, passed as is (e.g. "
-                      "kafka.security.protocol = ssl, kafka.compression.type = zstd); the "
-                      "producer always runs with enable.idempotence = true and acks = all.");
+                      "kafka.security.protocol = ssl, kafka.compression.type = zstd) and "
+                      "checked by librdkafka when the file is read (combinations of properties "
+                      "when the collector starts). The producer always runs "
+                      "with enable.idempotence = true and acks = all: a line that would change "
+                      "them is an error, and so are transactional.id and bootstrap.servers "
+                      "(use brokers).");
             fputc('\n', out);
         }
     }

@@ -390,7 +390,9 @@ static int after_commit(engine *e, tenant_rt *t)
 }
 
 /* Flushes the tenant's outputs and writes cursors and positions; the caller
- * holds the transaction and commits it. */
+ * holds the transaction and commits it. An output that does not acknowledge
+ * (PPTAP_EUNAVAIL, e->window_error says why) fails the window, which is
+ * tried again later; other errors are the store's. */
 static int acknowledge(engine *e, tenant_rt *t, pptap_time_ms final, pptap_time_ms early)
 {
     for (int k = 0; k < t->n_outs; k++) {
@@ -895,9 +897,11 @@ static int open_outputs(engine *e)
             committed = -1;
         }
         o->error[0] = '\0';
-        if (o->type->open(o, committed) != 0) {
+        rc = o->type->open(o, committed);
+        if (rc != 0) {
             logm(LOG_ERROR, NULL, "output %s: %s", o->conf->name, o->error);
-            return PPTAP_EIO;
+            e->n_outs = i + 1; /* closed with the others */
+            return rc == PPTAP_ECONFIG ? PPTAP_ECONFIG : PPTAP_EIO;
         }
         if (o->error[0] != '\0') {
             logm(LOG_WARN, NULL, "output %s: %s", o->conf->name, o->error);

@@ -1529,6 +1529,9 @@ static int http_write(collect_output *o, const collect_record *r)
 {
     http_state *h = o->state;
     const conf_output *c = o->conf;
+    /* A batch the receiver did not take fails the window, which is
+     * collected again later. */
+    o->transient = 1;
     if (h->failed) {
         return -1;
     }

@@ -6,10 +6,8 @@
 #include "output.h"
 
 static const collect_output_type *const types[] = {
-    &collect_out_file,
-    &collect_out_stdout,
-    &collect_out_syslog,
-    &collect_out_http,
+    &collect_out_file, &collect_out_stdout, &collect_out_syslog,
+    &collect_out_http, &collect_out_kafka,
 };
 
 const collect_output_type *collect_output_find(const char *name)

@@ -44,7 +44,9 @@ typedef struct {
     const char *name;
     const char *description;
     int exactly_once; /* 1: rollback() undoes unflushed writes, position is committed */
-    /* Opens with the position committed by the last checkpoint (-1: none). */
+    /* Opens with the position committed by the last checkpoint (-1: none).
+     * Returns 0, -1, or PPTAP_ECONFIG when the settings are refused (the
+     * collector then exits with status 78). */
     int (*open)(collect_output *o, int64_t committed);
     /* Takes one event; may block while the output is full (backpressure),
      * never grows without bound. */
@@ -86,5 +88,11 @@ extern const collect_output_type collect_out_file;
 extern const collect_output_type collect_out_stdout;
 extern const collect_output_type collect_out_syslog;
 extern const collect_output_type collect_out_http;
+extern const collect_output_type collect_out_kafka;
+
+/* Checks the producer settings of a kafka output (kafka.* lines included)
+ * as librdkafka will take them. Returns 0, or -1 with librdkafka's message
+ * in err. */
+int collect_out_kafka_check(const conf_output *oc, char *err, size_t errlen);
 
 #endif

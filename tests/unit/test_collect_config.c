@@ -236,6 +236,56 @@ static void test_network_outputs(void **state)
     unlink(path);
 }
 
+/* kafka.* lines are checked by librdkafka when the file is validated; lines
+ * that would weaken idempotence or acks are refused. */
+static void test_kafka_properties(void **state)
+{
+    (void)state;
+    static const bad_case cases[] = {
+        /* error "" : accepted */
+        {"kafka.compression.type = lz4\nkafka.linger.ms = 20\n", ""},
+        {"kafka.enable.idempotence = true\nkafka.acks = all\n", ""},
+        {"kafka.acks = -1\nkafka.message.timeout.ms = 5000\n", ""},
+        {"kafka.security.protocol = ssl\nkafka.enable.gapless.guarantee = true\n", ""},
+        {"kafka.no.such.property = 1\n",
+         "[output k]: kafka.no.such.property: No such configuration property: "
+         "\"no.such.property\""},
+        {"kafka.compression.type = bogus\n",
+         "kafka.compression.type: Invalid value \"bogus\" for configuration property "
+         "\"compression.codec\""},
+        {"kafka.linger.ms = -5\n",
+         "kafka.linger.ms: Configuration property \"queue.buffering.max.ms\" value -5 is outside "
+         "allowed range 0..900000"},
+        {"kafka.enable.idempotence = false\n",
+         "kafka.enable.idempotence = false: pptap always produces with enable.idempotence = true"},
+        {"kafka.acks = 1\n", "kafka.acks = 1: pptap always produces with acks = all"},
+        {"kafka.request.required.acks = 0\n", "pptap always produces with acks = all"},
+        {"kafka.bootstrap.servers = 127.0.0.1:1\n", "set the brokers key of the output instead"},
+        {"kafka.transactional.id = x\n", "does not use transactions"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        conf c;
+        conf_init(&c);
+        char text[1024];
+        snprintf(text, sizeof(text),
+                 "[tenant a]\n[output k]\ntype = kafka\nbrokers = 127.0.0.1:9092\n%s",
+                 cases[i].text);
+        write_conf(text);
+        assert_int_equal(conf_load_file(&c, path), 0);
+        int rc = conf_validate(&c);
+        if (cases[i].error[0] == '\0' ? rc != 0
+                                      : rc != -1 || strstr(c.error, cases[i].error) == NULL) {
+            print_error("case %zu: rc %d, error \"%s\", want \"%s\"\n", i, rc, c.error,
+                        cases[i].error);
+            fail();
+        }
+        size_t len = strlen(c.error);
+        assert_false(len > 0 && c.error[len - 1] == '\n');
+        conf_dispose(&c);
+    }
+    unlink(path);
+}
+
 /* A tenant needs a principal and a secret source to run. */
 static void test_credentials(void **state)
 {
@@ -323,6 +373,7 @@ int main(void)
         cmocka_unit_test(test_validate),
         cmocka_unit_test(test_lists),
         cmocka_unit_test(test_network_outputs),
+        cmocka_unit_test(test_kafka_properties),
         cmocka_unit_test(test_credentials),
         cmocka_unit_test(test_sizes_and_flags),
         cmocka_unit_test(test_reference_lists_every_key),
