@@ -2,7 +2,7 @@
 # check.sh PPTAP FORMAT TYPE — the event-format test of one format and type:
 #  1. `pptap normalize --format FORMAT --type TYPE events/TYPE.ndjson` exits 0,
 #     says nothing on stderr and writes expected/FORMAT/TYPE.ndjson byte for
-#     byte, one line per input event;
+#     byte (expected/cef/TYPE.cef for CEF), one line per input event;
 #  2. every line is a JSON object (all formats but cef);
 #  3. the raw lines of the same events, normalized again without --type, give
 #     the same output (the event_id and type travel in the raw envelope).
@@ -12,7 +12,9 @@ fmt=$2
 type=$3
 dir=$(cd "$(dirname "$0")" && pwd)
 events=$dir/events/$type.ndjson
-want=$dir/expected/$fmt/$type.ndjson
+ext=ndjson
+[ "$fmt" = cef ] && ext=cef
+want=$dir/expected/$fmt/$type.$ext
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail=0
