@@ -27,6 +27,8 @@
 #            credentials), each into its own output; a tenant whose
 #            credentials are refused does not stop the other (exit 77)
 #   stdout   --output - writes NDJSON events on stdout and nothing else
+#   formats  one run into raw, ecs, ocsf and cef file outputs: each line is what
+#            pptap normalize makes of the raw line of the same event
 #
 # The simulator's clock is frozen (--speed 0) and moved with /admin/clock,
 # so every run is deterministic.
@@ -577,6 +579,54 @@ stdout)
     expect "no event went to stderr" sh -c "! grep -q event_id '$work/collect.log'"
     START=$(state_start)
     EVENTS=$work/stdout.ndjson check_exact "$START" "$(cursor final)"
+    ;;
+formats)
+    # One run into four file outputs, one per format: the collector renders
+    # each event as `pptap normalize` renders the raw line of that event.
+    start_sim --rate 300 --start 2026-06-01T12:00:00Z
+    cat >"$work/pptap.conf" <<EOF
+[service]
+state = $work/state.db
+[tenant default]
+base_url = $BASE
+principal = $PPTAP_PRINCIPAL
+secret_env = PPTAP_SECRET
+since = 1d
+[output raw]
+type = file
+path = $work/events.ndjson
+[output ecs]
+type = file
+path = $work/ecs.ndjson
+format = ecs
+[output ocsf]
+type = file
+path = $work/ocsf.ndjson
+format = ocsf
+[output cef]
+type = file
+path = $work/cef.log
+format = cef
+EOF
+    "$PPTAP" collect --config "$work/pptap.conf" --once 2>>"$work/collect.log"
+    expect "exits 0" [ $? -eq 0 ]
+    n=$(wc -l <"$work/events.ndjson")
+    expect "events collected ($n)" [ "$n" -gt 100 ]
+    for f in ecs ocsf cef; do
+        out=$work/$f.ndjson
+        [ $f = cef ] && out=$work/cef.log
+        expect "$f: one line per event" [ "$(wc -l <"$out")" -eq "$n" ]
+        "$PPTAP" normalize --format $f "$work/events.ndjson" >"$work/$f.again" 2>>"$work/collect.log"
+        expect "$f: pptap normalize of the raw lines gives the collector's lines" \
+            cmp -s "$out" "$work/$f.again"
+    done
+    expect "ecs: every event_id of the raw output, once" \
+        [ "$(jq -r .pptap.event_id "$work/ecs.ndjson" | sort | uniq -u | wc -l)" -eq "$n" ]
+    expect "ecs: the same event_ids as the raw output" \
+        cmp -s <(jq -r .pptap.event_id "$work/ecs.ndjson" | sort) <(jq -r .pptap.event_id "$work/events.ndjson" | sort)
+    expect "ocsf: valid JSON with class 4009 or 4012" \
+        [ "$(jq -r 'select(.class_uid == 4009 or .class_uid == 4012) | .class_uid' "$work/ocsf.ndjson" | wc -l)" -eq "$n" ]
+    expect "cef: every line is a CEF record" [ "$(grep -c '^CEF:0|Proofpoint|TAP|' "$work/cef.log")" -eq "$n" ]
     ;;
 *)
     echo "unknown group $group"
