@@ -300,7 +300,7 @@ static void test_tcp_stream(void **state)
     assert_true(afd >= 0);
     const char *lines[] = {"{\"n\":1}\n", "{\"n\":\"\xC3\xBC\"}\n", "{\"n\":3}\n"};
     for (int i = 0; i < 3; i++) {
-        char id[8];
+        char id[16];
         snprintf(id, sizeof(id), "e%d", i);
         collect_record r = {lines[i], strlen(lines[i]), id,     PPTAP_EVENT_CLICKS_PERMITTED,
                             "t",      T_EVENT,          "phish"};
