@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "format_internal.h"
+#include "internal.h"
 #include "uriparts.h"
 
 #define ECS_VERSION "8.11.0"
@@ -50,40 +51,6 @@ static inline void put(jw *w, const void *s, size_t n)
 }
 
 #define PUTS(w, lit) put((w), (lit), sizeof(lit) - 1)
-
-/* Length of the valid UTF-8 sequence at s[0..n), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t need;
-    unsigned long cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-        need = 1;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        need = 2;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 3;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (n <= need) {
-        return 0;
-    }
-    for (size_t k = 1; k <= need; k++) {
-        if ((s[k] & 0xC0) != 0x80) {
-            return 0;
-        }
-        cp = (cp << 6) | (s[k] & 0x3F);
-    }
-    if ((need == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-        (need == 3 && (cp < 0x10000 || cp > 0x10FFFF))) {
-        return 0;
-    }
-    return need + 1;
-}
 
 static int plain_byte(unsigned char c)
 {
@@ -161,7 +128,7 @@ static void put_text(jw *w, const char *str, size_t n, int level)
         }
         unsigned char c = s[i];
         if (c >= 0x80) {
-            size_t k = utf8_len(s + i, n - i);
+            size_t k = pptap__utf8_len(s + i, n - i);
             if (k == 0) {
                 PUTS(w, "\xEF\xBF\xBD");
                 i++;

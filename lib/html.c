@@ -277,34 +277,11 @@ int pptap__utf8_valid(const unsigned char *s, size_t n)
             }
             continue;
         }
-        size_t need;
-        unsigned long cp;
-        if (c >= 0xC2 && c <= 0xDF) {
-            need = 1;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3;
-            cp = c & 0x07;
-        } else {
+        size_t k = pptap__utf8_len(s + i, n - i);
+        if (k == 0) {
             return 0;
         }
-        if (n - i <= need) {
-            return 0;
-        }
-        for (size_t k = 1; k <= need; k++) {
-            if ((s[i + k] & 0xC0) != 0x80) {
-                return 0;
-            }
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((need == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-            (need == 3 && (cp < 0x10000 || cp > 0x10FFFF))) {
-            return 0;
-        }
-        i += need + 1;
+        i += k;
     }
     return 1;
 }

@@ -40,6 +40,43 @@ size_t pptap__html_match(const unsigned char *s, size_t n, unsigned char *val, s
  * the Windows-1252 character for 0x80..0x9F. */
 size_t pptap__html_numeric_utf8(unsigned char *out, unsigned long cp);
 
+/* Length (2 to 4) of the valid UTF-8 sequence that starts with the lead
+ * byte s[0] >= 0x80 in s[0..n), n >= 1; 0 when it is not one (a stray
+ * continuation byte, an overlong form, a surrogate, past U+10FFFF or cut
+ * short). Inline: the JSON reader and writers call it per character. */
+static inline size_t pptap__utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t need;
+    unsigned long cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+        need = 1;
+        cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        need = 2;
+        cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 3;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (n <= need) {
+        return 0;
+    }
+    for (size_t k = 1; k <= need; k++) {
+        if ((s[k] & 0xC0) != 0x80) {
+            return 0;
+        }
+        cp = (cp << 6) | (s[k] & 0x3F);
+    }
+    if ((need == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (need == 3 && (cp < 0x10000 || cp > 0x10FFFF))) {
+        return 0;
+    }
+    return need + 1;
+}
+
 /* 1 when s[0..n) is valid UTF-8. */
 int pptap__utf8_valid(const unsigned char *s, size_t n);
 

@@ -59,40 +59,6 @@ static void skip_ws(reader *r)
     }
 }
 
-/* Length of the valid UTF-8 sequence at s[0..n) (a lead byte >= 0x80), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t need;
-    unsigned long cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-        need = 1;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        need = 2;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 3;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (n <= need) {
-        return 0;
-    }
-    for (size_t k = 1; k <= need; k++) {
-        if ((s[k] & 0xC0) != 0x80) {
-            return 0;
-        }
-        cp = (cp << 6) | (s[k] & 0x3F);
-    }
-    if ((need == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-        (need == 3 && (cp < 0x10000 || cp > 0x10FFFF))) {
-        return 0;
-    }
-    return need + 1;
-}
-
 /* Whether none of the 8 bytes at s is '"', '\\', a control character or
  * non-ASCII. */
 static inline int plain_word(const unsigned char *s)
@@ -178,7 +144,7 @@ static int read_string(reader *r, const unsigned char **s, size_t *n)
             return -1;
         }
         if (c >= 0x80) {
-            size_t k = utf8_len(q, (size_t)(end - q));
+            size_t k = pptap__utf8_len(q, (size_t)(end - q));
             if (k == 0) {
                 fail(r, q, "invalid UTF-8");
                 return -1;
@@ -281,7 +247,7 @@ static int read_string(reader *r, const unsigned char **s, size_t *n)
             return -1;
         }
         if (c >= 0x80) {
-            size_t k = utf8_len(q, (size_t)(end - q));
+            size_t k = pptap__utf8_len(q, (size_t)(end - q));
             if (k == 0) {
                 fail(r, q, "invalid UTF-8");
                 return -1;

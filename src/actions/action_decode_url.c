@@ -320,23 +320,9 @@ static int run(action_ctx *ctx)
         json_array_append(result, r);
     }
     act_set_json(ctx, result);
-    if (json_array_size(ok) > 0) {
-        char *list = act_join(ok, ", ");
-        act_message(ctx, "Successfully decoded the following URLs in ProofPoint TAP: %s",
-                    list ? list : "");
-        free(list);
-        if (json_array_size(bad) > 0) {
-            list = act_join(bad, ", ");
-            act_message(ctx,
-                        "Action wasn't able to decode the following URLs in ProofPoint TAP: %s",
-                        list ? list : "");
-            free(list);
-        }
-        act_set_value(ctx, 1);
-    } else {
-        act_message(ctx, "None of the provided URLs were decoded in ProofPoint TAP.");
-        act_set_value(ctx, 0);
-    }
+    act_outcome(ctx, ok, "Successfully decoded the following URLs in ProofPoint TAP", bad,
+                "Action wasn't able to decode the following URLs in ProofPoint TAP",
+                "None of the provided URLs were decoded in ProofPoint TAP.");
     if (api_problem[0] != '\0') {
         act_message(ctx,
                     "The URL Decoder API could not be used for the links the offline "

@@ -571,19 +571,16 @@ static int run(action_ctx *ctx)
     act_set_json(ctx, json_pack("{s:O, s:O, s:O}", "results", results, "not_found", missing,
                                 "threat_summaries", e.summaries));
     act_set_value(ctx, json_array_size(found) > 0);
-    char *fl = act_join(found, ", "), *ml = act_join(missing, ", ");
     if (json_array_size(results) == 0) {
         act_message(ctx, "No entities to enrich: the scope holds no USERUNIQNAME, URL or FILEHASH "
                          "entity.");
     } else if (json_array_size(found) > 0) {
-        act_message(ctx, "Successfully enriched the following entities using ProofPoint TAP: %s",
-                    fl != NULL ? fl : "");
-        if (json_array_size(missing) > 0) {
-            act_message(ctx,
-                        "Action wasn't able to find information in ProofPoint TAP for the "
-                        "following entities: %s",
-                        ml != NULL ? ml : "");
-        }
+        act_message_list(ctx, "Successfully enriched the following entities using ProofPoint TAP",
+                         found);
+        act_message_list(ctx,
+                         "Action wasn't able to find information in ProofPoint TAP for the "
+                         "following entities",
+                         missing);
     } else {
         act_message(ctx, "None of the provided entities were found in ProofPoint TAP.");
     }
@@ -591,8 +588,6 @@ static int run(action_ctx *ctx)
         act_message(ctx, "VAP and top-clicker status is incomplete: %s",
                     e.vap == NULL ? e.vap_err : e.top_err);
     }
-    free(fl);
-    free(ml);
 out:
     pptap_people_free(e.vap);
     pptap_people_free(e.top);

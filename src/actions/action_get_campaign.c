@@ -221,26 +221,12 @@ static int run(action_ctx *ctx)
         json_array_append(found, v);
     }
     act_set_json(ctx, json_incref(result));
-    if (json_array_size(found) > 0) {
-        char *list = act_join(found, ", ");
-        act_message(ctx,
-                    "Successfully found information for the following campaigns in ProofPoint "
-                    "TAP: %s",
-                    list ? list : "");
-        free(list);
-        if (json_array_size(missing) > 0) {
-            list = act_join(missing, ", ");
-            act_message(ctx,
-                        "Action wasn't able to find information for the following campaigns in "
-                        "ProofPoint TAP: %s",
-                        list ? list : "");
-            free(list);
-        }
-        act_set_value(ctx, 1);
-    } else {
-        act_message(ctx, "No information about provided campaigns was found.");
-        act_set_value(ctx, 0);
-    }
+    act_outcome(ctx, found,
+                "Successfully found information for the following campaigns in ProofPoint TAP",
+                missing,
+                "Action wasn't able to find information for the following campaigns in "
+                "ProofPoint TAP",
+                "No information about provided campaigns was found.");
 out:
     json_decref(ids);
     json_decref(filter);

@@ -90,30 +90,16 @@ static int run(action_ctx *ctx)
         pptap_forensics_free(f);
     }
     act_set_json(ctx, json_incref(result));
-    char *list;
+    act_message_list(
+        ctx, "Successfully returned forensics for the following campaigns in Proofpoint TAP",
+        found);
+    act_message_list(ctx, "No forensics were found for the following campaigns in Proofpoint TAP",
+                     empty);
+    act_message_list(ctx, "Action wasn't able to find the following campaigns in Proofpoint TAP",
+                     missing);
     if (json_array_size(found) > 0) {
-        list = act_join(found, ", ");
-        act_message(ctx,
-                    "Successfully returned forensics for the following campaigns in Proofpoint "
-                    "TAP: %s",
-                    list ? list : "");
-        free(list);
         act_set_value(ctx, 1);
-    }
-    if (json_array_size(empty) > 0) {
-        list = act_join(empty, ", ");
-        act_message(ctx,
-                    "No forensics were found for the following campaigns in Proofpoint TAP: %s",
-                    list ? list : "");
-        free(list);
-    }
-    if (json_array_size(missing) > 0) {
-        list = act_join(missing, ", ");
-        act_message(ctx, "Action wasn't able to find the following campaigns in Proofpoint TAP: %s",
-                    list ? list : "");
-        free(list);
-    }
-    if (json_array_size(found) == 0) {
+    } else {
         act_message(ctx, "No forensics were found for the provided campaigns in Proofpoint TAP.");
         act_set_value(ctx, 0);
     }

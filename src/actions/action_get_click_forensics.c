@@ -381,26 +381,14 @@ static int run(action_ctx *ctx)
         goto out;
     }
     act_set_json(ctx, json_pack("{s:O, s:O}", "clicks", recs, "not_found", missing));
-    char *fl = act_join(found, ", ");
-    char *ml = act_join(missing, ", ");
-    act_set_value(ctx, json_array_size(found) > 0);
-    if (json_array_size(found) > 0) {
-        act_message(ctx,
-                    "Successfully found clicks for the following URLs and users in the local TAP "
-                    "event store: %s",
-                    fl != NULL ? fl : "");
-        if (json_array_size(missing) > 0) {
-            act_message(ctx,
-                        "No clicks were found for the following URLs and users in the local TAP "
-                        "event store: %s",
-                        ml != NULL ? ml : "");
-        }
-    } else {
-        act_message(ctx, "No clicks were found in the local TAP event store for the provided URLs "
-                         "and users.");
-    }
-    free(fl);
-    free(ml);
+    act_outcome(ctx, found,
+                "Successfully found clicks for the following URLs and users in the local TAP "
+                "event store",
+                missing,
+                "No clicks were found for the following URLs and users in the local TAP event "
+                "store",
+                "No clicks were found in the local TAP event store for the provided URLs and "
+                "users.");
 out:
     json_decref(urls);
     json_decref(users);

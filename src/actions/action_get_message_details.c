@@ -426,27 +426,14 @@ static int run(action_ctx *ctx)
         rc = act_fail(ctx, 70, "out of memory");
         goto out;
     }
-    char *f = act_join(found, ", ");
-    char *m = act_join(missing, ", ");
-    if (json_array_size(found) > 0) {
-        act_set_value(ctx, 1);
-        act_message(ctx,
-                    "Successfully found information for the following messages in the local "
-                    "TAP event store: %s",
-                    f != NULL ? f : "");
-        if (json_array_size(missing) > 0) {
-            act_message(ctx,
-                        "Action wasn't able to find information for the following messages in "
-                        "the local TAP event store: %s",
-                        m != NULL ? m : "");
-        }
-    } else {
-        act_set_value(ctx, 0);
-        act_message(ctx, "No information about the provided messages was found in the local TAP "
-                         "event store.");
-    }
-    free(f);
-    free(m);
+    act_outcome(ctx, found,
+                "Successfully found information for the following messages in the local TAP "
+                "event store",
+                missing,
+                "Action wasn't able to find information for the following messages in the local "
+                "TAP event store",
+                "No information about the provided messages was found in the local TAP event "
+                "store.");
 out:
     json_decref(keys);
     json_decref(found);

@@ -106,26 +106,10 @@ static int run(action_ctx *ctx)
         goto out;
     }
     act_set_json(ctx, json_incref(result));
-    char *list = NULL;
-    if (json_array_size(found) > 0) {
-        list = act_join(found, ", ");
-        act_message(ctx,
-                    "Successfully returned forensics for the following threats in Proofpoint TAP: "
-                    "%s",
-                    list ? list : "");
-        free(list);
-        if (json_array_size(empty) > 0) {
-            list = act_join(empty, ", ");
-            act_message(ctx,
-                        "No forensics were found for the following threats in Proofpoint TAP: %s",
-                        list ? list : "");
-            free(list);
-        }
-        act_set_value(ctx, 1);
-    } else {
-        act_message(ctx, "No forensics were found for the provided threats in Proofpoint TAP.");
-        act_set_value(ctx, 0);
-    }
+    act_outcome(ctx, found,
+                "Successfully returned forensics for the following threats in Proofpoint TAP",
+                empty, "No forensics were found for the following threats in Proofpoint TAP",
+                "No forensics were found for the provided threats in Proofpoint TAP.");
 out:
     json_decref(ids);
     json_decref(result);

@@ -84,26 +84,11 @@ static int run(action_ctx *ctx)
         pptap_threat_summary_free(t);
     }
     act_set_json(ctx, json_incref(result));
-    if (json_array_size(found) > 0) {
-        char *list = act_join(found, ", ");
-        act_message(ctx,
-                    "Successfully returned threat summaries for the following threats in "
-                    "Proofpoint TAP: %s",
-                    list ? list : "");
-        free(list);
-        if (json_array_size(missing) > 0) {
-            list = act_join(missing, ", ");
-            act_message(ctx,
-                        "Action wasn't able to find the following threats in Proofpoint TAP: %s",
-                        list ? list : "");
-            free(list);
-        }
-        act_set_value(ctx, 1);
-    } else {
-        act_message(ctx, "No threat summaries were found for the provided threats in Proofpoint "
-                         "TAP.");
-        act_set_value(ctx, 0);
-    }
+    act_outcome(ctx, found,
+                "Successfully returned threat summaries for the following threats in "
+                "Proofpoint TAP",
+                missing, "Action wasn't able to find the following threats in Proofpoint TAP",
+                "No threat summaries were found for the provided threats in Proofpoint TAP.");
 out:
     json_decref(ids);
     json_decref(result);

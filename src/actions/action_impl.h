@@ -135,6 +135,17 @@ json_t *act_split_csv(const char *s);
 /* Joins an array of strings with ", " into a new string (caller frees). */
 char *act_join(const json_t *list, const char *sep);
 
+/* Appends the line "<text>: a, b, c" (the strings of `items` joined with
+ * ", ") to the output message; nothing when `items` is empty. */
+void act_message_list(action_ctx *ctx, const char *text, const json_t *items);
+
+/* The closing lines of an action over a list of items: with `found` not
+ * empty, "<found_text>: ..." and, if `missing` has items, "<missing_text>:
+ * ..." and the value true; with `found` empty, the line `none_text` and the
+ * value false. */
+void act_outcome(action_ctx *ctx, const json_t *found, const char *found_text,
+                 const json_t *missing, const char *missing_text, const char *none_text);
+
 /* --- the result ---------------------------------------------------------- */
 
 /* Sets the JSON result (steals the reference). */

@@ -524,6 +524,29 @@ char *act_join(const json_t *list, const char *sep)
     return b.ptr;
 }
 
+void act_message_list(action_ctx *ctx, const char *text, const json_t *items)
+{
+    if (json_array_size(items) == 0) {
+        return;
+    }
+    char *list = act_join(items, ", ");
+    act_message(ctx, "%s: %s", text, list != NULL ? list : "");
+    free(list);
+}
+
+void act_outcome(action_ctx *ctx, const json_t *found, const char *found_text,
+                 const json_t *missing, const char *missing_text, const char *none_text)
+{
+    if (json_array_size(found) > 0) {
+        act_message_list(ctx, found_text, found);
+        act_message_list(ctx, missing_text, missing);
+        act_set_value(ctx, 1);
+    } else {
+        act_message(ctx, "%s", none_text);
+        act_set_value(ctx, 0);
+    }
+}
+
 void act_set_json(action_ctx *ctx, json_t *json_result)
 {
     json_decref(ctx->json_result);
