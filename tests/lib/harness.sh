@@ -90,6 +90,10 @@ wait_file() { # wait_file PATH: up to 10 s for PATH to be written
     return 1
 }
 
+free_port() { # free_port [tcp|udp]: a port free on 127.0.0.1 now
+    python3 -c "import socket; s=socket.socket(type=socket.SOCK_$([ "${1:-tcp}" = udp ] && echo DGRAM || echo STREAM)); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"
+}
+
 # launch_sim NAME [pptap-sim options...]: $SIM on a free loopback port; its
 # URL in $work/NAME.url and $SIM_URL, its output in $work/NAME.out and
 # NAME.err. Gives up the whole script (exit 1) when it does not start.
