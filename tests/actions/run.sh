@@ -15,41 +15,13 @@ SIM=$2
 NOW=2026-03-04T12:00:00Z
 SECRET='Act10ns-s3cret-K9v'
 PRINCIPAL=pptap-sim
-work=$(mktemp -d)
-sim_pid=
-failures=0
-checks=0
-
-cleanup() {
-    if [ -n "$sim_pid" ]; then
-        kill "$sim_pid" 2>/dev/null
-        wait "$sim_pid" 2>/dev/null
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY PPTAP_PROXY
+. "$(dirname "$0")/../lib/harness.sh"
 unset PPTAP_CONFIG PPTAP_SECRET_FILE PPTAP_CACERT PPTAP_INSECURE PPTAP_TIMEOUT PPTAP_LEDGER
 unset PPTAP_STATE
-export NO_PROXY=127.0.0.1 no_proxy=127.0.0.1
-
-fail() {
-    echo "FAIL $*"
-    failures=$((failures + 1))
-}
-ok() { checks=$((checks + 1)); }
 
 PPTAP_SIM_PRINCIPAL=$PRINCIPAL PPTAP_SIM_SECRET=$SECRET \
-    "$SIM" --port 0 --port-file "$work/sim.url" --seed 42 --start "$NOW" --speed 0 \
-    >"$work/sim.out" 2>"$work/sim.err" &
-sim_pid=$!
-for _ in $(seq 1 100); do
-    [ -s "$work/sim.url" ] && break
-    sleep 0.05
-done
-BASE=$(cat "$work/sim.url" 2>/dev/null)
-[ -n "$BASE" ] || { echo "FAIL simulator did not start"; cat "$work/sim.err"; exit 1; }
+    launch_sim sim --seed 42 --start "$NOW" --speed 0
+BASE=$SIM_URL
 export PPTAP_BASE_URL=$BASE PPTAP_PRINCIPAL=$PRINCIPAL PPTAP_SECRET=$SECRET PPTAP_NOW=$NOW
 STATE=$work/state.db
 
@@ -75,14 +47,6 @@ act() {
     echo $? >"$work/$name.rc"
 }
 
-rc_is() { # NAME WANT
-    local got
-    got=$(cat "$work/$1.rc")
-    if [ "$got" = "$2" ]; then ok; else
-        fail "$1: exit status $got, want $2; stderr: $(head -c 600 "$work/$1.err")"
-    fi
-}
-
 # jq_is NAME FILTER WANT: the filter on NAME.json gives WANT (compact JSON or raw string)
 jq_is() {
     local got
@@ -94,8 +58,6 @@ jq_is() {
 
 # jq_true NAME FILTER: the filter gives true
 jq_true() { jq_is "$1" "$2" true; }
-
-eq() { if [ "$2" = "$3" ]; then ok; else fail "$1: got '$2', want '$3'"; fi; }
 
 # The 429 sentence of the SecOps integration, exactly, before pptap's detail.
 THROTTLED='The user has made too many requests over the past 24 hours and has been throttled.'
@@ -570,5 +532,4 @@ else
     ok
 fi
 
-echo "actions: $checks checks, $failures failures"
-[ "$failures" -eq 0 ]
+finish "actions: %checks checks, %failures failures"

@@ -31,36 +31,10 @@ PPTAP=$2
 SIM=$3
 
 NOW=2026-06-01T12:00:00Z
-work=$(mktemp -d)
-sim_pid=
-failures=0
-checks=0
-
-cleanup() {
-    if [ -n "$sim_pid" ]; then
-        kill "$sim_pid" 2>/dev/null
-        wait "$sim_pid" 2>/dev/null
-    fi
-    [ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
-}
-trap cleanup EXIT
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY PPTAP_PROXY
+. "$(dirname "$0")/../lib/harness.sh"
 unset PPTAP_CONFIG PPTAP_SECRET_FILE PPTAP_STATE PPTAP_LEDGER PPTAP_TENANT
-export NO_PROXY=127.0.0.1 no_proxy=127.0.0.1
-export PPTAP_PRINCIPAL=actions-test PPTAP_SECRET='st0re-Act1ons-5ecret'
-export PPTAP_SIM_PRINCIPAL=$PPTAP_PRINCIPAL PPTAP_SIM_SECRET=$PPTAP_SECRET
+use_credentials actions-test 'st0re-Act1ons-5ecret'
 export PPTAP_NOW=$NOW
-
-fail() {
-    echo "FAIL [$group] $*"
-    failures=$((failures + 1))
-}
-
-expect() { # expect DESCRIPTION CONDITION...
-    local what=$1
-    shift
-    if "$@"; then checks=$((checks + 1)); else fail "$what"; fi
-}
 
 # same DESCRIPTION FILE1 FILE2: two sorted lists are equal (and say how not).
 not_grep() { ! grep -q "$@"; }
@@ -78,15 +52,8 @@ STATE=$work/state.db
 EVENTS=$work/events.ndjson
 
 start_sim() {
-    "$SIM" --port 0 --port-file "$work/url" --seed 11 --rate 200 --speed 0 --start "$NOW" \
-        >"$work/sim.out" 2>"$work/sim.err" &
-    sim_pid=$!
-    for _ in $(seq 100); do
-        [ -s "$work/url" ] && break
-        sleep 0.05
-    done
-    BASE=$(cat "$work/url")
-    [ -n "$BASE" ] || { echo "pptap-sim did not start"; cat "$work/sim.err"; exit 1; }
+    launch_sim sim --seed 11 --rate 200 --speed 0 --start "$NOW"
+    BASE=$SIM_URL
 }
 
 # The collector fills the store with the last day.
@@ -679,5 +646,4 @@ No clicks were found for the following URLs and users in the local TAP event sto
     ;;
 esac
 
-echo "[$group] $checks checks, $failures failures"
-[ "$failures" -eq 0 ]
+finish "[$group] %checks checks, %failures failures"

@@ -37,49 +37,16 @@ group=$1
 PPTAP=$2
 SIM=$3
 
-work=$(mktemp -d)
-sim_pid=
-sim_pids=
-failures=0
-checks=0
-
-cleanup() {
-    [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null
-    for p in $sim_pids; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
-    [ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
-}
-trap cleanup EXIT
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
-export NO_PROXY=127.0.0.1 no_proxy=127.0.0.1
-export PPTAP_PRINCIPAL=collector-test PPTAP_SECRET='c0llect-S3cret-9'
-export PPTAP_SIM_PRINCIPAL=$PPTAP_PRINCIPAL PPTAP_SIM_SECRET=$PPTAP_SECRET
-
-fail() {
-    echo "FAIL [$group] $*"
-    failures=$((failures + 1))
-}
-
-expect() { # expect DESCRIPTION CONDITION...
-    local what=$1
-    shift
-    if "$@"; then checks=$((checks + 1)); else fail "$what"; fi
-}
+STOP_PIDS=sim_pids
+. "$(dirname "$0")/../lib/harness.sh"
+use_credentials collector-test 'c0llect-S3cret-9'
 
 start_sim() {
-    "$SIM" --port 0 --port-file "$work/url" --seed 7 --speed 0 "$@" >"$work/sim.out" \
-        2>"$work/sim.err" &
-    sim_pid=$!
-    for _ in $(seq 100); do
-        [ -s "$work/url" ] && break
-        sleep 0.05
-    done
-    BASE=$(cat "$work/url")
-    [ -n "$BASE" ] || { echo "pptap-sim did not start"; cat "$work/sim.err"; exit 1; }
+    launch_sim sim --seed 7 --speed 0 "$@"
+    BASE=$SIM_URL
 }
 
 admin() { curl -sf -X POST "$BASE/admin/$1"; }
-
-sim_now() { curl -sf "$BASE/admin/clock" | jq -r '.now' | sed 's/\.[0-9]*Z$/Z/'; }
 
 collect() { # collect [extra options]: one catch-up run into $work/state.db
     "$PPTAP" collect --base-url "$BASE" --state "$work/state.db" \
@@ -497,16 +464,9 @@ tenants)
     # The second simulator: another seed, another credential.
     printf '%s' 'b3ta-S3cret-other' >"$work/b.secret"
     chmod 600 "$work/b.secret"
-    "$SIM" --port 0 --port-file "$work/url_b" --seed 11 --speed 0 --rate 150 \
-        --start 2026-06-01T12:00:00Z --principal tenant-b --secret-file "$work/b.secret" \
-        >"$work/sim_b.out" 2>"$work/sim_b.err" &
-    sim_pids=$!
-    for _ in $(seq 100); do
-        [ -s "$work/url_b" ] && break
-        sleep 0.05
-    done
-    BASE_B=$(cat "$work/url_b")
-    [ -n "$BASE_B" ] || { echo "second pptap-sim did not start"; exit 1; }
+    launch_sim sim_b --seed 11 --speed 0 --rate 150 --start 2026-06-01T12:00:00Z \
+        --principal tenant-b --secret-file "$work/b.secret"
+    BASE_B=$SIM_URL
     printf '%s' 'wrong-secret' >"$work/bad.secret"
     chmod 600 "$work/bad.secret"
     tenants_conf() { # tenants_conf STATE SECRET_B
@@ -634,8 +594,5 @@ EOF
     ;;
 esac
 
-if grep -rqF "$PPTAP_SECRET" "$work"/*.log "$work"/events.ndjson 2>/dev/null; then
-    fail "the secret appears in a log or an output"
-fi
-echo "$checks passed, $failures failed"
-[ $failures -eq 0 ]
+no_secret_in "the secret appears in a log or an output" "$work"/*.log "$work"/events.ndjson
+finish

@@ -29,50 +29,15 @@ SIM=$3
 HERE=$(cd "$(dirname "$0")" && pwd)
 RSYSLOGD=${RSYSLOGD:-$(command -v rsyslogd || echo /usr/sbin/rsyslogd)}
 
-work=$(mktemp -d)
-sim_pid=
 rs_pid=
 col_pid=
-failures=0
-checks=0
-
-cleanup() {
-    [ -n "$col_pid" ] && kill -9 "$col_pid" 2>/dev/null && wait "$col_pid" 2>/dev/null
-    [ -n "$rs_pid" ] && kill "$rs_pid" 2>/dev/null && wait "$rs_pid" 2>/dev/null
-    [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null
-    [ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
-}
-trap cleanup EXIT
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
-export NO_PROXY=127.0.0.1 no_proxy=127.0.0.1
-export PPTAP_PRINCIPAL=collector-test PPTAP_SECRET='c0llect-S3cret-9'
-export PPTAP_SIM_PRINCIPAL=$PPTAP_PRINCIPAL PPTAP_SIM_SECRET=$PPTAP_SECRET
-
-fail() {
-    echo "FAIL [$group] $*"
-    failures=$((failures + 1))
-}
-
-expect() { # expect DESCRIPTION CONDITION...
-    local what=$1
-    shift
-    if "$@"; then checks=$((checks + 1)); else fail "$what"; fi
-}
-
-free_port() { # free_port tcp|udp
-    python3 -c "import socket; s=socket.socket(type=socket.SOCK_$([ "$1" = udp ] && echo DGRAM || echo STREAM)); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"
-}
+STOP_PIDS='col_pid:KILL rs_pid sim_pids'
+. "$HERE/../lib/harness.sh"
+use_credentials collector-test 'c0llect-S3cret-9'
 
 start_sim() {
-    "$SIM" --port 0 --port-file "$work/url" --seed 7 --speed 0 --start 2026-06-01T12:00:00Z \
-        "$@" >"$work/sim.out" 2>"$work/sim.err" &
-    sim_pid=$!
-    for _ in $(seq 100); do
-        [ -s "$work/url" ] && break
-        sleep 0.05
-    done
-    BASE=$(cat "$work/url")
-    [ -n "$BASE" ] || { echo "pptap-sim did not start"; cat "$work/sim.err"; exit 1; }
+    launch_sim sim --seed 7 --speed 0 --start 2026-06-01T12:00:00Z "$@"
+    BASE=$SIM_URL
 }
 
 # A throw-away CA, a server certificate for 127.0.0.1 and localhost signed
@@ -373,8 +338,5 @@ tcp-outage | tls-outage)
     ;;
 esac
 
-if grep -rqF "$PPTAP_SECRET" "$work"/*.log "$work"/events.ndjson 2>/dev/null; then
-    fail "the secret appears in a log or an output"
-fi
-echo "$checks passed, $failures failed"
-[ $failures -eq 0 ]
+no_secret_in "the secret appears in a log or an output" "$work"/*.log "$work"/events.ndjson
+finish

@@ -29,51 +29,16 @@ SIM=$3
 RECEIVER=$4
 TLS_DIR=$5
 
-work=$(mktemp -d)
-sim_pid=
 recv_pid=
 coll_pid=
-failures=0
-checks=0
 TOKEN='hec-T0ken-7f3a9c'
-
-cleanup() {
-    [ -n "$coll_pid" ] && kill "$coll_pid" 2>/dev/null && wait "$coll_pid" 2>/dev/null
-    [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null
-    [ -n "$recv_pid" ] && kill "$recv_pid" 2>/dev/null && wait "$recv_pid" 2>/dev/null
-    [ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
-}
-trap cleanup EXIT
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
-export NO_PROXY=127.0.0.1 no_proxy=127.0.0.1
-export PPTAP_PRINCIPAL=collector-test PPTAP_SECRET='c0llect-S3cret-9'
-export PPTAP_SIM_PRINCIPAL=$PPTAP_PRINCIPAL PPTAP_SIM_SECRET=$PPTAP_SECRET
-
-fail() {
-    echo "FAIL [$group] $*"
-    failures=$((failures + 1))
-}
-
-expect() { # expect DESCRIPTION CONDITION...
-    local what=$1
-    shift
-    if "$@"; then checks=$((checks + 1)); else fail "$what"; fi
-}
-
-wait_file() {
-    for _ in $(seq 200); do
-        [ -s "$1" ] && return 0
-        sleep 0.05
-    done
-    return 1
-}
+STOP_PIDS='coll_pid sim_pids recv_pid'
+. "$(dirname "$0")/../lib/harness.sh"
+use_credentials collector-test 'c0llect-S3cret-9'
 
 start_sim() {
-    "$SIM" --port 0 --port-file "$work/sim_url" --seed 7 --speed 0 --rate 1000 \
-        --start 2026-06-01T12:00:00Z >"$work/sim.out" 2>"$work/sim.err" &
-    sim_pid=$!
-    wait_file "$work/sim_url" || { echo "pptap-sim did not start"; cat "$work/sim.err"; exit 1; }
-    BASE=$(cat "$work/sim_url")
+    launch_sim sim --seed 7 --speed 0 --rate 1000 --start 2026-06-01T12:00:00Z
+    BASE=$SIM_URL
 }
 
 start_receiver() { # start_receiver [options]
@@ -87,8 +52,6 @@ start_receiver() { # start_receiver [options]
 }
 
 stats() { curl -sf ${CURL_TLS:-} "$RURL/admin/stats"; }
-
-sim_now() { curl -sf "$BASE/admin/clock" | jq -r '.now' | sed 's/\.[0-9]*Z$/Z/'; }
 
 # ids of events visible now, created in the hour that ended H hours ago
 ids_hours_ago() { # ids_hours_ago H COUNT
@@ -410,8 +373,5 @@ tls)
     ;;
 esac
 
-if grep -rqF "$PPTAP_SECRET" "$work"/*.log "$work"/records.ndjson 2>/dev/null; then
-    fail "the TAP secret appears in a log or at the receiver"
-fi
-echo "$checks passed, $failures failed"
-[ $failures -eq 0 ]
+no_secret_in "the TAP secret appears in a log or at the receiver" "$work"/*.log "$work"/records.ndjson
+finish

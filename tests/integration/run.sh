@@ -18,60 +18,16 @@ SRC=$4
 NOW=2026-03-04T12:00:00Z
 SECRET='Int3gr4tion-s3cret-7Qx'
 PRINCIPAL=pptap-sim
-work=$(mktemp -d)
-sims=()
-failures=0
-checks=0
-
-cleanup() {
-    for pid in "${sims[@]}"; do
-        kill "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-    done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-# No traffic outside 127.0.0.1: no proxy may capture the requests.
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY PPTAP_PROXY
+. "$(dirname "$0")/../lib/harness.sh"
 unset PPTAP_CONFIG PPTAP_SECRET_FILE PPTAP_CACERT PPTAP_INSECURE PPTAP_TIMEOUT
-export NO_PROXY=127.0.0.1 no_proxy=127.0.0.1
-
-fail() {
-    echo "FAIL [$group] $*"
-    failures=$((failures + 1))
-}
-
-ok() {
-    checks=$((checks + 1))
-}
-
-# check DESCRIPTION COMMAND...: the command must succeed.
-check() {
-    local what=$1
-    shift
-    if "$@"; then ok; else fail "$what"; fi
-}
 
 # start_sim NAME [sim options...]: starts a simulator; sets BASE.
 start_sim() {
     local name=$1
     shift
-    rm -f "$work/$name.url"
     PPTAP_SIM_PRINCIPAL=$PRINCIPAL PPTAP_SIM_SECRET=$SECRET \
-        "$SIM" --port 0 --port-file "$work/$name.url" --seed 42 --start "$NOW" --speed 0 "$@" \
-        >"$work/$name.sim.out" 2>"$work/$name.sim.err" &
-    sims+=($!)
-    for _ in $(seq 1 100); do
-        [ -s "$work/$name.url" ] && break
-        sleep 0.05
-    done
-    BASE=$(cat "$work/$name.url" 2>/dev/null)
-    if [ -z "$BASE" ]; then
-        echo "FAIL [$group] simulator $name did not start"
-        cat "$work/$name.sim.err"
-        exit 1
-    fi
+        launch_sim "$name.sim" --seed 42 --start "$NOW" --speed 0 "$@"
+    BASE=$SIM_URL
     export PPTAP_BASE_URL=$BASE PPTAP_PRINCIPAL=$PRINCIPAL PPTAP_SECRET=$SECRET PPTAP_NOW=$NOW
 }
 
@@ -81,14 +37,6 @@ run() {
     shift
     "$PPTAP" "$@" >"$work/$name.out" 2>"$work/$name.err"
     echo $? >"$work/$name.rc"
-}
-
-rc_is() { # NAME WANT
-    local got
-    got=$(cat "$work/$1.rc")
-    if [ "$got" = "$2" ]; then ok; else
-        fail "$1: exit status $got, want $2; stderr: $(head -c 600 "$work/$1.err")"
-    fi
 }
 
 err_has() { # NAME TEXT: stderr contains TEXT (fixed string)
@@ -101,10 +49,6 @@ out_has() {
     if grep -qF -- "$2" "$work/$1.out"; then ok; else
         fail "$1: stdout lacks '$2'; stdout: $(head -c 400 "$work/$1.out")"
     fi
-}
-
-eq() { # DESCRIPTION GOT WANT
-    if [ "$2" = "$3" ]; then ok; else fail "$1: got '$2', want '$3'"; fi
 }
 
 admin() { curl -s --max-time 10 "$BASE/admin/$1"; }
@@ -140,14 +84,14 @@ group_siem() {
     err_has since6h "2026-03-04T06:00:00Z/2026-03-04T12:00:00Z: 6 requests to /v2/siem/all (pool siem-other, 1800 a day)"
     jq -r .id "$work/since6h.out" | sort >"$work/since6h.got"
     truth_ids 2026-03-04T06:00:00Z 2026-03-04T12:00:00Z $ALL_TYPES active,cleared "" >"$work/since6h.want"
-    check "since 6h: some events" [ "$(wc -l <"$work/since6h.want")" -gt 1000 ]
+    expect "since 6h: some events" [ "$(wc -l <"$work/since6h.want")" -gt 1000 ]
     if cmp -s "$work/since6h.got" "$work/since6h.want"; then ok; else
         fail "since 6h: ids differ from the truth: $(diff "$work/since6h.want" "$work/since6h.got" | head -5)"
     fi
     eq "since 6h: no duplicates" "$(sort "$work/since6h.got" | uniq -d | wc -l)" 0
     # the hidden late events are really there and were not returned
     late=$(admin "truth?interval=2026-03-04T06:00:00Z/2026-03-04T12:00:00Z" | jq -s '[.[] | select(.visibleNow | not)] | length')
-    check "since 6h: the truth has events not visible yet" [ "$late" -gt 0 ]
+    expect "since 6h: the truth has events not visible yet" [ "$late" -gt 0 ]
     eq "since 6h: eventType of every line" \
         "$(jq -r .eventType "$work/since6h.out" | sort -u | tr '\n' ' ')" \
         "clicksBlocked clicksPermitted messagesBlocked messagesDelivered "
@@ -174,7 +118,7 @@ group_siem() {
         "2026-03-04T08%3A59%3A40Z%2F2026-03-04T09%3A59%3A40Z 2026-03-04T09%3A59%3A40Z%2F2026-03-04T10%3A59%3A40Z 2026-03-04T10%3A59%3A40Z%2F2026-03-04T11%3A29%3A50Z 2026-03-04T11%3A29%3A50Z%2F2026-03-04T12%3A00%3A00Z "
     jq -r .id "$work/tail.out" | sort >"$work/tail.got"
     truth_ids 2026-03-04T08:59:40Z 2026-03-04T12:00:00Z messagesDelivered active,cleared "" >"$work/tail.want"
-    check "tail: ids equal the truth" cmp -s "$work/tail.got" "$work/tail.want"
+    expect "tail: ids equal the truth" cmp -s "$work/tail.got" "$work/tail.want"
 
     # Every type, each from its endpoint and pool.
     for t in clicks-blocked clicks-permitted messages-blocked messages-delivered issues; do
@@ -191,7 +135,7 @@ group_siem() {
         esac
         jq -r .id "$work/type-$t.out" | sort >"$work/type-$t.got"
         truth_ids 2026-03-04T10:00:00Z 2026-03-04T11:00:00Z "$want" active,cleared "" >"$work/type-$t.want"
-        check "$t: ids equal the truth ($(wc -l <"$work/type-$t.got") events)" \
+        expect "$t: ids equal the truth ($(wc -l <"$work/type-$t.got") events)" \
             cmp -s "$work/type-$t.got" "$work/type-$t.want"
         if [ "$t" = clicks-permitted ]; then
             eq "$t: pool" "$(pool_count siem-clicks-permitted)/$(pool_count siem)" 1/0
@@ -209,7 +153,7 @@ group_siem() {
         '"format=json&interval=2026-03-04T10%3A00%3A00Z%2F2026-03-04T11%3A00%3A00Z&threatType=url&threatType=attachment&threatStatus=active&threatStatus=falsePositive"'
     jq -r .id "$work/filt.out" | sort >"$work/filt.got"
     truth_ids 2026-03-04T10:00:00Z 2026-03-04T11:00:00Z $ALL_TYPES active,falsePositive url,attachment >"$work/filt.want"
-    check "filters: ids equal the filtered truth" cmp -s "$work/filt.got" "$work/filt.want"
+    expect "filters: ids equal the filtered truth" cmp -s "$work/filt.got" "$work/filt.want"
 
     # The raw selectors, with '+' offsets percent-encoded as %2B.
     reset_sim
@@ -226,7 +170,7 @@ group_siem() {
     eq "sinceSeconds: query" "$(reqs '.query')" '"format=json&sinceSeconds=600"'
     jq -r .id "$work/ssec.out" | sort >"$work/ssec.got"
     truth_ids 2026-03-04T11:50:00Z 2026-03-04T12:00:00Z $ALL_TYPES active,cleared "" >"$work/ssec.want"
-    check "sinceSeconds: ids equal the truth" cmp -s "$work/ssec.got" "$work/ssec.want"
+    expect "sinceSeconds: ids equal the truth" cmp -s "$work/ssec.got" "$work/ssec.want"
 
     # syslog: the API's lines, one per event
     reset_sim
@@ -234,7 +178,7 @@ group_siem() {
     rc_is syslog 0
     eq "syslog: query" "$(reqs '.query')" '"format=syslog&sinceSeconds=600"'
     eq "syslog: one line per event" "$(wc -l <"$work/syslog.out")" "$(wc -l <"$work/ssec.out")"
-    check "syslog: lines" grep -q ' tap: type=' "$work/syslog.out"
+    expect "syslog: lines" grep -q ' tap: type=' "$work/syslog.out"
     # syslog over a sliced range
     reset_sim
     run syslog2 siem clicks-permitted --since 2h --format syslog
@@ -264,7 +208,7 @@ group_api() {
     run cids campaign ids --since 2d
     rc_is cids 0
     err_has cids "2 day windows, at least 2 requests"
-    check "campaign ids: some ids" [ "$(wc -l <"$work/cids.out")" -ge 3 ]
+    expect "campaign ids: some ids" [ "$(wc -l <"$work/cids.out")" -ge 3 ]
     eq "campaign ids: unique" "$(cut -d' ' -f1 "$work/cids.out" | sort | uniq -d | wc -l)" 0
     eq "campaign ids: queries" "$(reqs '.query' | tr '\n' ' ')" \
         '"interval=2026-03-02T12%3A00%3A00Z%2F2026-03-03T12%3A00%3A00Z&size=200&page=1" "interval=2026-03-03T12%3A00%3A00Z%2F2026-03-04T12%3A00%3A00Z&size=200&page=1" '
@@ -275,9 +219,9 @@ group_api() {
     rc_is cids1 0
     eq "campaign ids size 1: same ids" "$(jq -r .id "$work/cids1.out" | sort | tr '\n' ' ')" \
         "$(cut -d' ' -f1 "$work/cids.out" | sort | tr '\n' ' ')"
-    check "campaign ids size 1: several pages" [ "$(nreq '.path == "/v2/campaign/ids"')" -gt 3 ]
-    check "campaign ids size 1: page 2 asked" [ "$(nreq '(.query | test("size=1&page=2"))')" -ge 1 ]
-    check "campaign ids size 1: a 404 ends the pages" [ "$(nreq '.status == 404')" -ge 1 ]
+    expect "campaign ids size 1: several pages" [ "$(nreq '.path == "/v2/campaign/ids"')" -gt 3 ]
+    expect "campaign ids size 1: page 2 asked" [ "$(nreq '(.query | test("size=1&page=2"))')" -ge 1 ]
+    expect "campaign ids size 1: a 404 ends the pages" [ "$(nreq '.status == 404')" -ge 1 ]
     # a full page, then a page past the end: 404 is "no more campaigns", success
     reset_sim
     run cday campaign ids --interval 2026-03-03T12:00:00Z/2026-03-04T12:00:00Z
@@ -329,7 +273,7 @@ group_api() {
     eq "forensics: scope" "$(jq -r .scope "$work/for.out" | sort -u)" THREAT
     run forc forensics --threat-id "$tid" --include-campaign --evidence-type url,dns --evidence-type network --max 2
     rc_is forc 0
-    check "forensics: includeCampaignForensics sent" [ "$(nreq '.query == "threatId='"$tid"'&includeCampaignForensics=true"')" -eq 1 ]
+    expect "forensics: includeCampaignForensics sent" [ "$(nreq '.query == "threatId='"$tid"'&includeCampaignForensics=true"')" -eq 1 ]
     eq "forensics: evidence types kept" "$(jq -r '.forensics[].type' "$work/forc.out" | sort -u | grep -cvE '^(url|dns|network)$')" 0
     eq "forensics: at most 2 per report" "$(jq '.forensics | length > 2' "$work/forc.out" | grep -c true)" 0
     run forcamp forensics --campaign-id "$cid"
@@ -354,7 +298,7 @@ group_api() {
     run tc people top-clickers --window 14 --size 5 --page 2 --json
     rc_is tc 0
     eq "top clickers: query" "$(reqs '.query')" '"window=14&size=5&page=2"'
-    check "top clickers: users" [ "$(jq '.users | length' "$work/tc.out")" -le 5 ]
+    expect "top clickers: users" [ "$(jq '.users | length' "$work/tc.out")" -le 5 ]
 
     # decode --online: offline first, one batched request for the rest
     v2='https://urldefense.proofpoint.com/v2/url?u=http-3A__www.example.com&d=DwMFAg&c=x&r=y&m=z&s=w&e='
@@ -470,18 +414,18 @@ group_errors() {
     admin_post "faults?clear=1&5xx=0.3&reset=0.2&seed=3"
     run rmix siem all --since 2h
     rc_is rmix 0
-    check "faults: some requests failed" [ "$(nreq '.fault != null')" -ge 1 ]
+    expect "faults: some requests failed" [ "$(nreq '.fault != null')" -ge 1 ]
     jq -r .id "$work/rmix.out" | sort >"$work/rmix.got"
     truth_ids 2026-03-04T10:00:00Z 2026-03-04T12:00:00Z $ALL_TYPES active,cleared "" >"$work/rmix.want"
-    check "faults: ids equal the truth" cmp -s "$work/rmix.got" "$work/rmix.want"
+    expect "faults: ids equal the truth" cmp -s "$work/rmix.got" "$work/rmix.want"
     # truncated bodies: the window is fetched again, nothing doubled or lost
     reset_sim
     admin_post "faults?clear=1&truncate=0.5&seed=5"
     run rtrunc siem all --since 2h
     rc_is rtrunc 0
-    check "truncate: some bodies were cut" [ "$(nreq '.fault == "truncated"')" -ge 1 ]
+    expect "truncate: some bodies were cut" [ "$(nreq '.fault == "truncated"')" -ge 1 ]
     jq -r .id "$work/rtrunc.out" | sort >"$work/rtrunc.got"
-    check "truncate: ids equal the truth" cmp -s "$work/rtrunc.got" "$work/rmix.want"
+    expect "truncate: ids equal the truth" cmp -s "$work/rtrunc.got" "$work/rmix.want"
     eq "truncate: no duplicates" "$(sort "$work/rtrunc.got" | uniq -d | wc -l)" 0
     # always truncated: bounded, 76 (the API's answer does not parse)
     reset_sim
@@ -489,7 +433,7 @@ group_errors() {
     run rtrunc1 --retries 1 siem all --since-seconds 3600
     rc_is rtrunc1 76
     err_has rtrunc1 "truncated"
-    check "truncate always: bounded attempts" [ "$(total_reqs)" -le 8 ]
+    expect "truncate always: bounded attempts" [ "$(total_reqs)" -le 8 ]
     # malformed JSON -> 76 (protocol), not retried
     reset_sim
     admin_post "faults?clear=1&badjson=1"
@@ -576,5 +520,4 @@ b64=$(printf '%s:%s' "$PRINCIPAL" "$SECRET" | base64 -w0)
 leaks=$(grep -rlF -e "$SECRET" -e "$b64" "$work" --exclude=secret --exclude=pptap.conf)
 if [ -n "$leaks" ]; then fail "the secret appears in: $leaks"; else ok; fi
 
-echo "[$group] $checks checks passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish "[$group] %checks checks passed, %failures failed"

@@ -41,52 +41,16 @@ SIM=$3
 MOCK=$4
 CONSUME=$5
 
-work=$(mktemp -d)
-sim_pid=
 mock_pid=
 collector_pid=
-failures=0
-checks=0
-
-cleanup() {
-    [ -n "$collector_pid" ] && kill -9 "$collector_pid" 2>/dev/null && wait "$collector_pid" 2>/dev/null
-    [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null
-    [ -n "$mock_pid" ] && kill "$mock_pid" 2>/dev/null && wait "$mock_pid" 2>/dev/null
-    [ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
-}
-trap cleanup EXIT
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
-export NO_PROXY=127.0.0.1 no_proxy=127.0.0.1
-export PPTAP_PRINCIPAL=collector-test PPTAP_SECRET='c0llect-S3cret-9'
-export PPTAP_SIM_PRINCIPAL=$PPTAP_PRINCIPAL PPTAP_SIM_SECRET=$PPTAP_SECRET
-
-fail() {
-    echo "FAIL [$group] $*"
-    failures=$((failures + 1))
-}
-
-expect() { # expect DESCRIPTION CONDITION...
-    local what=$1
-    shift
-    if "$@"; then checks=$((checks + 1)); else fail "$what"; fi
-}
-
-wait_for_file() { # wait_for_file PATH WHAT
-    for _ in $(seq 200); do
-        [ -s "$1" ] && return 0
-        sleep 0.05
-    done
-    echo "$2 did not start"
-    cat "$work"/*.err
-    exit 1
-}
+STOP_PIDS='collector_pid:KILL sim_pids mock_pid'
+. "$(dirname "$0")/../lib/harness.sh"
+use_credentials collector-test 'c0llect-S3cret-9'
 
 start_sim() {
-    "$SIM" --port 0 --port-file "$work/url" --seed 7 --speed 0 --start 2026-06-01T12:00:00Z \
-        --fault-slow 1 --fault-slow-ms 150 "$@" >"$work/sim.out" 2>"$work/sim.err" &
-    sim_pid=$!
-    wait_for_file "$work/url" pptap-sim
-    BASE=$(cat "$work/url")
+    launch_sim sim --seed 7 --speed 0 --start 2026-06-01T12:00:00Z --fault-slow 1 \
+        --fault-slow-ms 150 "$@"
+    BASE=$SIM_URL
 }
 
 start_mock() { # start_mock PARTITIONS TOPIC...: three brokers, replication 3
@@ -95,7 +59,7 @@ start_mock() { # start_mock PARTITIONS TOPIC...: three brokers, replication 3
     "$MOCK" --brokers 3 --partitions "$parts" --replication 3 --bootstrap-file "$work/bootstrap" \
         --control "$work/control" "$@" >"$work/mock.out" 2>"$work/mock.err" &
     mock_pid=$!
-    wait_for_file "$work/bootstrap" kafka-mock
+    wait_file "$work/bootstrap" || { echo "kafka-mock did not start"; cat "$work"/*.err; exit 1; }
     BROKERS=$(cat "$work/bootstrap")
 }
 
@@ -113,10 +77,6 @@ mock() { # mock COMMAND...: runs a command on the cluster and waits for its answ
 }
 
 admin() { curl -sf -X POST "$BASE/admin/$1"; }
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 write_conf() { # write_conf TOPIC_PER_TYPE [EXTRA KAFKA LINES...]
     local per_type=$1
@@ -415,8 +375,5 @@ passthrough)
     ;;
 esac
 
-if grep -rqF "$PPTAP_SECRET" "$work"/*.log "$work"/*.ndjson 2>/dev/null; then
-    fail "the secret appears in a log or an output"
-fi
-echo "$checks passed, $failures failed"
-[ $failures -eq 0 ]
+no_secret_in "the secret appears in a log or an output" "$work"/*.log "$work"/*.ndjson
+finish
