@@ -1997,6 +1997,88 @@ static int case_prepare(pptap_store *st, sqlite3_stmt **s, const char *sql, int 
     return 0;
 }
 
+/* Runs a prepared INSERT … ON CONFLICT DO NOTHING; *added (when given) says
+ * whether a row was written. Finalizes the statement. */
+static int case_insert(pptap_store *st, sqlite3_stmt *s, const char *what, int *added)
+{
+    int rc = step_done(st, s, what);
+    if (rc == 0 && added != NULL) {
+        *added = sqlite3_changes(st->db) > 0;
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* Hands each row of a prepared SELECT to `row`, which returns the caller's
+ * callback result (non-zero stops: PPTAP_ECANCELED). Finalizes the statement. */
+static int case_rows(pptap_store *st, sqlite3_stmt *s, const char *what,
+                     int (*row)(sqlite3_stmt *s, void *ctx), void *ctx)
+{
+    int r;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        if (row(s, ctx) != 0) {
+            sqlite3_finalize(s);
+            return PPTAP_ECANCELED;
+        }
+    }
+    int rc = r == SQLITE_DONE ? 0 : db_err(st, what);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* The caller's callback of a case listing, called with each row. */
+struct case_cb {
+    const char *case_id;
+    pptap_store_case_entity_cb entity; /* the one set is called */
+    pptap_store_case_insight_cb insight;
+    pptap_store_case_cb summary;
+    void *payload;
+};
+
+static int entity_row(sqlite3_stmt *s, void *ctx)
+{
+    struct case_cb *c = ctx;
+    pptap_store_case_entity e = {
+        .case_id = c->case_id,
+        .entity_type = (const char *)sqlite3_column_text(s, 0),
+        .identifier = (const char *)sqlite3_column_text(s, 1),
+        .properties = (const char *)sqlite3_column_text(s, 2),
+        .created_by = (const char *)sqlite3_column_text(s, 3),
+        .created_at = sqlite3_column_int64(s, 4),
+    };
+    return c->entity(&e, c->payload);
+}
+
+static int insight_row(sqlite3_stmt *s, void *ctx)
+{
+    struct case_cb *c = ctx;
+    const char *entity = (const char *)sqlite3_column_text(s, 5);
+    pptap_store_case_insight in = {
+        .case_id = c->case_id,
+        .action = (const char *)sqlite3_column_text(s, 0),
+        .title = (const char *)sqlite3_column_text(s, 1),
+        .severity = (const char *)sqlite3_column_text(s, 2),
+        .type = (const char *)sqlite3_column_text(s, 3),
+        .body = (const char *)sqlite3_column_text(s, 4),
+        .entity = entity != NULL && entity[0] != '\0' ? entity : NULL,
+        .created_at = sqlite3_column_int64(s, 6),
+    };
+    return c->insight(&in, c->payload);
+}
+
+static int summary_row(sqlite3_stmt *s, void *ctx)
+{
+    struct case_cb *c = ctx;
+    pptap_store_case_summary sum = {
+        .case_id = (const char *)sqlite3_column_text(s, 0),
+        .entities = sqlite3_column_int64(s, 1),
+        .insights = sqlite3_column_int64(s, 2),
+        .first = sqlite3_column_int64(s, 3),
+        .last = sqlite3_column_int64(s, 4),
+    };
+    return c->summary(&sum, c->payload);
+}
+
 int pptap_store_case_entity_add(pptap_store *st, const pptap_store_case_entity *e, int *added)
 {
     if (st == NULL || e == NULL || !case_field_ok(e->case_id) || !case_field_ok(e->entity_type) ||
@@ -2033,12 +2115,7 @@ int pptap_store_case_entity_add(pptap_store *st, const pptap_store_case_entity *
     bind_text(s, 4, props);
     bind_text(s, 5, e->created_by);
     sqlite3_bind_int64(s, 6, now_ms(st));
-    rc = step_done(st, s, "adding a case entity");
-    if (rc == 0 && added != NULL) {
-        *added = sqlite3_changes(st->db) > 0;
-    }
-    sqlite3_finalize(s);
-    return rc;
+    return case_insert(st, s, "adding a case entity", added);
 }
 
 int pptap_store_case_entity_list(pptap_store *st, const char *case_id,
@@ -2056,24 +2133,8 @@ int pptap_store_case_entity_list(pptap_store *st, const char *case_id,
         return rc;
     }
     bind_text(s, 1, case_id);
-    int r;
-    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-        pptap_store_case_entity e = {
-            .case_id = case_id,
-            .entity_type = (const char *)sqlite3_column_text(s, 0),
-            .identifier = (const char *)sqlite3_column_text(s, 1),
-            .properties = (const char *)sqlite3_column_text(s, 2),
-            .created_by = (const char *)sqlite3_column_text(s, 3),
-            .created_at = sqlite3_column_int64(s, 4),
-        };
-        if (cb(&e, payload) != 0) {
-            sqlite3_finalize(s);
-            return PPTAP_ECANCELED;
-        }
-    }
-    rc = r == SQLITE_DONE ? 0 : db_err(st, "listing case entities");
-    sqlite3_finalize(s);
-    return rc;
+    struct case_cb c = {case_id, cb, NULL, NULL, payload};
+    return case_rows(st, s, "listing case entities", entity_row, &c);
 }
 
 int pptap_store_case_insight_add(pptap_store *st, const pptap_store_case_insight *in, int *added)
@@ -2111,12 +2172,7 @@ int pptap_store_case_insight_add(pptap_store *st, const pptap_store_case_insight
     bind_text(s, 7, hash);
     bind_text(s, 8, in->entity != NULL ? in->entity : "");
     sqlite3_bind_int64(s, 9, now_ms(st));
-    rc = step_done(st, s, "adding a case insight");
-    if (rc == 0 && added != NULL) {
-        *added = sqlite3_changes(st->db) > 0;
-    }
-    sqlite3_finalize(s);
-    return rc;
+    return case_insert(st, s, "adding a case insight", added);
 }
 
 int pptap_store_case_insight_list(pptap_store *st, const char *case_id,
@@ -2134,27 +2190,8 @@ int pptap_store_case_insight_list(pptap_store *st, const char *case_id,
         return rc;
     }
     bind_text(s, 1, case_id);
-    int r;
-    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-        const char *entity = (const char *)sqlite3_column_text(s, 5);
-        pptap_store_case_insight in = {
-            .case_id = case_id,
-            .action = (const char *)sqlite3_column_text(s, 0),
-            .title = (const char *)sqlite3_column_text(s, 1),
-            .severity = (const char *)sqlite3_column_text(s, 2),
-            .type = (const char *)sqlite3_column_text(s, 3),
-            .body = (const char *)sqlite3_column_text(s, 4),
-            .entity = entity != NULL && entity[0] != '\0' ? entity : NULL,
-            .created_at = sqlite3_column_int64(s, 6),
-        };
-        if (cb(&in, payload) != 0) {
-            sqlite3_finalize(s);
-            return PPTAP_ECANCELED;
-        }
-    }
-    rc = r == SQLITE_DONE ? 0 : db_err(st, "listing case insights");
-    sqlite3_finalize(s);
-    return rc;
+    struct case_cb c = {case_id, NULL, cb, NULL, payload};
+    return case_rows(st, s, "listing case insights", insight_row, &c);
 }
 
 int pptap_store_case_list(pptap_store *st, pptap_store_case_cb cb, void *payload)
@@ -2173,21 +2210,6 @@ int pptap_store_case_list(pptap_store *st, pptap_store_case_cb cb, void *payload
     if (rc != 0) {
         return rc;
     }
-    int r;
-    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-        pptap_store_case_summary c = {
-            .case_id = (const char *)sqlite3_column_text(s, 0),
-            .entities = sqlite3_column_int64(s, 1),
-            .insights = sqlite3_column_int64(s, 2),
-            .first = sqlite3_column_int64(s, 3),
-            .last = sqlite3_column_int64(s, 4),
-        };
-        if (cb(&c, payload) != 0) {
-            sqlite3_finalize(s);
-            return PPTAP_ECANCELED;
-        }
-    }
-    rc = r == SQLITE_DONE ? 0 : db_err(st, "listing cases");
-    sqlite3_finalize(s);
-    return rc;
+    struct case_cb c = {NULL, NULL, NULL, cb, payload};
+    return case_rows(st, s, "listing cases", summary_row, &c);
 }
